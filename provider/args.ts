@@ -1,0 +1,796 @@
+/**
+ * MastodonClusterArgs: the documented public contract (the package schema is inferred from
+ * these interfaces), and its zod schema: the one home of defaults and validation rules.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as ipaddr from "ipaddr.js";
+import { z } from "zod";
+import { InvalidArgsError, deferrable, parseOrThrow } from "./validation";
+import {
+  DEFAULT_IMAGE_REPOSITORY,
+  DEFAULT_STREAMING_IMAGE_REPOSITORY,
+  DEFAULT_VERSION,
+  MINIMUM_VERSION,
+  MastodonVersion,
+  isSupported,
+  parseVersion,
+  sidekiqQueues,
+} from "./versions";
+
+// ---------------------------------------------------------------------------------------------
+// The public interfaces. Every property documents its default.
+// ---------------------------------------------------------------------------------------------
+
+/** CPU and memory quantities in Kubernetes notation. */
+export interface ResourceQuantities {
+  /** CPU, e.g. "250m" or "1". */
+  cpu?: string;
+  /** Memory, e.g. "512Mi" or "1Gi". */
+  memory?: string;
+}
+
+/** Requests and limits of one container; each value not given keeps the component's default profile. */
+export interface ContainerResources {
+  /** What the scheduler reserves. Defaults to the profile of the process (see README). */
+  requests?: ResourceQuantities;
+  /** The ceiling. Defaults to the profile of the process (see README). */
+  limits?: ResourceQuantities;
+}
+
+/** A PostgreSQL server this component does not run. */
+export interface ExternalPostgresql {
+  /** Host name or address of the server (DB_HOST). Required. */
+  host: pulumi.Input<string>;
+  /** Port (DB_PORT). Defaults to 5432. */
+  port?: number;
+  /** Database name (DB_NAME). Defaults to "mastodon_production". */
+  database?: string;
+  /** User (DB_USER). Defaults to "mastodon". */
+  user?: string;
+  /** Password (DB_PASS), kept as a Pulumi secret. Required. */
+  password: pulumi.Input<string>;
+  /** libpq sslmode (DB_SSLMODE): disable, allow, prefer, require, verify-ca or verify-full. Defaults to "prefer". */
+  sslMode?: string;
+  /**
+   * Host that reaches PostgreSQL without a transaction-pooling PgBouncer, used by the migration
+   * Jobs (migrations must bypass PgBouncer). Defaults to `host`.
+   */
+  directHost?: pulumi.Input<string>;
+  /** False when `host` is a PgBouncer in transaction mode (PREPARED_STATEMENTS). Defaults to true. */
+  preparedStatements?: boolean;
+}
+
+/** PostgreSQL: embedded in the cluster by default, or external. */
+export interface Postgresql {
+  /** Use this server instead of running PostgreSQL in the cluster. Defaults to none (embedded). */
+  external?: ExternalPostgresql;
+  /**
+   * max_connections: configured on the embedded server, declared for an external one. The
+   * connections of every Mastodon process must fit in it. Defaults to 100.
+   */
+  maxConnections?: number;
+  /** Image of the embedded server (official postgres image, Debian variant). Defaults to "docker.io/library/postgres:17.6". */
+  image?: string;
+  /** Size of the embedded server's data volume; may grow later, never shrink. Defaults to "8Gi". */
+  storageSize?: string;
+  /** Storage class of the data volume. Defaults to the cluster's default class. */
+  storageClassName?: string;
+  /** Resources of the embedded server. Defaults to requests 100m/256Mi, limits 1 CPU/1Gi. */
+  resources?: ContainerResources;
+}
+
+/** A Redis server this component does not run. */
+export interface ExternalRedis {
+  /** Host name or address (REDIS_HOST). Required. */
+  host: pulumi.Input<string>;
+  /** Port (REDIS_PORT). Defaults to 6379. */
+  port?: number;
+  /** Password (REDIS_PASSWORD), kept as a Pulumi secret. Defaults to none. */
+  password?: pulumi.Input<string>;
+}
+
+/** Redis: embedded in the cluster by default, or external. */
+export interface Redis {
+  /** Use this server instead of running Redis in the cluster. Defaults to none (embedded). */
+  external?: ExternalRedis;
+  /** Image of the embedded server (official redis image). Defaults to "docker.io/library/redis:7.4.5". */
+  image?: string;
+  /** Keep the embedded server's data on a volume (append-only file). Defaults to true. */
+  persistence?: boolean;
+  /** Size of the data volume when `persistence` is on. Defaults to "1Gi". */
+  storageSize?: string;
+  /** Storage class of the data volume. Defaults to the cluster's default class. */
+  storageClassName?: string;
+  /** Resources of the embedded server. Defaults to requests 50m/64Mi, limits 500m/256Mi. */
+  resources?: ContainerResources;
+}
+
+/** S3-compatible object storage for media. */
+export interface S3Storage {
+  /** Bucket (S3_BUCKET). Required. */
+  bucket: string;
+  /** Endpoint URL (S3_ENDPOINT), e.g. "http://minio.storage:9000". Required. */
+  endpoint: string;
+  /** Region (S3_REGION). Defaults to "us-east-1". */
+  region?: string;
+  /** Access key id (AWS_ACCESS_KEY_ID). Required. */
+  accessKeyId: pulumi.Input<string>;
+  /** Secret access key (AWS_SECRET_ACCESS_KEY), kept as a Pulumi secret. Required. */
+  secretAccessKey: pulumi.Input<string>;
+  /** Host that serves the bucket's files to browsers (S3_ALIAS_HOST). Defaults to none. */
+  aliasHost?: string;
+}
+
+/** Where uploaded media (public/system) live. */
+export interface MediaStorage {
+  /** Object storage instead of a volume. Defaults to none (a volume). */
+  s3?: S3Storage;
+  /** Size of the media volume; may grow later, never shrink. Defaults to "10Gi". */
+  storageSize?: string;
+  /** Storage class of the media volume. Defaults to the cluster's default class. */
+  storageClassName?: string;
+  /**
+   * Access mode of the media volume: "ReadWriteOnce" (web and sidekiq pods are then scheduled on
+   * one node, the volume's) or "ReadWriteMany" (needs a storage class that supports it). Defaults
+   * to "ReadWriteOnce".
+   */
+  accessMode?: string;
+}
+
+/** The web process (puma, port 3000). */
+export interface Web {
+  /** Pods. Defaults to 1. */
+  replicas?: number;
+  /** Puma worker processes per pod (WEB_CONCURRENCY). Defaults to 2. */
+  processes?: number;
+  /** Threads per process (MAX_THREADS). Defaults to 5. */
+  threads?: number;
+  /** Database connections per process (DB_POOL); at least `threads`. Defaults to `threads`. */
+  dbPool?: number;
+  /** Resources. Defaults to requests 100m/512Mi, limits 1 CPU/1280Mi. */
+  resources?: ContainerResources;
+}
+
+/** The streaming server (Node, port 4000). */
+export interface Streaming {
+  /** Pods (one Node process each). Defaults to 1. */
+  replicas?: number;
+  /** Database connections per pod (DB_POOL). Defaults to 10. */
+  dbPool?: number;
+  /** Resources. Defaults to requests 50m/96Mi, limits 500m/384Mi. */
+  resources?: ContainerResources;
+}
+
+/** One group of sidekiq pods serving some queues. */
+export interface SidekiqWorker {
+  /** Name of the group, used in object names (lowercase letters, digits, '-'). Required. */
+  name: string;
+  /**
+   * Queues served, optionally weighted ("default,8"): default, push, ingress, mailers, pull,
+   * scheduler, and fasp from 4.4. Required.
+   */
+  queues: string[];
+  /** Threads per process (sidekiq -c). Defaults to 10. */
+  concurrency?: number;
+  /** Database connections per process (DB_POOL); at least `concurrency`. Defaults to `concurrency`. */
+  dbPool?: number;
+  /** Pods; exactly 1 for the group serving `scheduler`. Defaults to 1. */
+  replicas?: number;
+  /** Resources. Defaults to requests 100m/384Mi, limits 1 CPU/1Gi. */
+  resources?: ContainerResources;
+}
+
+/** Secrets you supply instead of the generated ones. Each is kept as a Pulumi secret. */
+export interface MastodonSecrets {
+  /** SECRET_KEY_BASE. Defaults to 128 random hex characters, generated once. */
+  secretKeyBase?: pulumi.Input<string>;
+  /** OTP_SECRET (used before 4.4). Defaults to 128 random hex characters, generated once. */
+  otpSecret?: pulumi.Input<string>;
+  /** VAPID_PRIVATE_KEY (give with `vapidPublicKey`). Defaults to a generated P-256 key. */
+  vapidPrivateKey?: pulumi.Input<string>;
+  /** VAPID_PUBLIC_KEY (give with `vapidPrivateKey`). Defaults to the generated key's public half. */
+  vapidPublicKey?: pulumi.Input<string>;
+  /** ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY. Defaults to 32 random characters, generated once. */
+  activeRecordEncryptionPrimaryKey?: pulumi.Input<string>;
+  /** ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY. Defaults to 32 random characters, generated once. */
+  activeRecordEncryptionDeterministicKey?: pulumi.Input<string>;
+  /** ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT. Defaults to 32 random characters, generated once. */
+  activeRecordEncryptionKeyDerivationSalt?: pulumi.Input<string>;
+  /** Password of the embedded PostgreSQL. Defaults to 32 random characters, generated once. */
+  postgresqlPassword?: pulumi.Input<string>;
+  /** Password of the embedded Redis. Defaults to 32 random characters, generated once. */
+  redisPassword?: pulumi.Input<string>;
+}
+
+/** Outgoing mail. */
+export interface Smtp {
+  /**
+   * SMTP server (SMTP_SERVER). While egress is limited to the cluster it must be an in-cluster
+   * Service ("mailpit.mail", "x.svc.cluster.local") or an address in `clusterCidrs`. Required.
+   */
+  server: string;
+  /** Port (SMTP_PORT). Defaults to 587. */
+  port?: number;
+  /** Login (SMTP_LOGIN). Defaults to none. */
+  login?: pulumi.Input<string>;
+  /** Password (SMTP_PASSWORD), kept as a Pulumi secret. Defaults to none. */
+  password?: pulumi.Input<string>;
+  /** Sender address (SMTP_FROM_ADDRESS). Defaults to "notifications@<domain>". */
+  fromAddress?: pulumi.Input<string>;
+  /** STARTTLS policy (SMTP_ENABLE_STARTTLS): auto, always or never. Defaults to "auto". */
+  starttls?: string;
+}
+
+/** How the instance is exposed through Traefik. */
+export interface Ingress {
+  /** Traefik entry point for HTTPS. Defaults to "websecure" (k3s and the Traefik chart's name). */
+  httpsEntryPoint?: string;
+  /** Traefik entry point for HTTP, redirected to HTTPS. Defaults to "web". */
+  httpEntryPoint?: string;
+  /** Namespace of the Traefik pods, allowed through the NetworkPolicies. Defaults to "kube-system" (k3s). */
+  controllerNamespace?: string;
+  /** Labels of the Traefik pods. Defaults to {"app.kubernetes.io/name": "traefik"}. */
+  controllerPodLabels?: { [key: string]: string };
+  /** Largest request body Traefik accepts, in bytes; above Mastodon's largest upload (99 MB video). Defaults to 104857600 (100 MiB). */
+  maxRequestBodyBytes?: number;
+}
+
+/** TLS for the instance's host names, from cert-manager. */
+export interface Tls {
+  /**
+   * An existing cert-manager issuer that signs this instance's certificate (for example a
+   * MastodonPlatform's `issuerName`). Defaults to none: the instance creates its own private CA
+   * issuer in its namespace.
+   */
+  issuerName?: pulumi.Input<string>;
+  /** Kind of `issuerName`: "ClusterIssuer" or "Issuer". Defaults to "ClusterIssuer". */
+  issuerKind?: string;
+  /** An existing kubernetes.io/tls Secret in the instance's namespace; no Certificate is then created. Defaults to none. */
+  secretName?: string;
+  /**
+   * CA certificate (PEM) that every Mastodon pod trusts, so that instances signed by a private CA
+   * federate over HTTPS. Defaults to the instance's own CA when it creates one, else none.
+   */
+  caCertificate?: pulumi.Input<string>;
+  /** Let's Encrypt (ACME, HTTP-01 through Traefik) for a public instance: the contact email. Defaults to none. */
+  acmeEmail?: string;
+  /** ACME directory URL used with `acmeEmail`. Defaults to Let's Encrypt's production directory. */
+  acmeServer?: string;
+  /**
+   * Install cert-manager (pinned chart, CRDs included) with this instance. Set false when the
+   * cluster has cert-manager already. Defaults to true when the instance makes its own issuer (no
+   * `issuerName`, no `secretName`), else false.
+   */
+  installCertManager?: boolean;
+}
+
+export interface MastodonClusterArgs {
+  /**
+   * The instance's domain (LOCAL_DOMAIN): the part after @ in its users' handles, and the host
+   * name it is served on unless `webDomain` is set. It must never change once the instance has
+   * started. Required.
+   */
+  domain: pulumi.Input<string>;
+  /** Host name that serves the web interface and API when it differs from `domain` (WEB_DOMAIN). Defaults to `domain`. */
+  webDomain?: pulumi.Input<string>;
+  /** Mastodon release tag, from v4.2.0 on; every image derives from it. Defaults to "v4.6.7". */
+  version?: string;
+  /** Repository of the image that runs web, sidekiq and the Jobs. Defaults to "ghcr.io/mastodon/mastodon". */
+  imageRepository?: string;
+  /** Repository of the streaming image (from 4.3). Defaults to "ghcr.io/mastodon/mastodon-streaming". */
+  streamingImageRepository?: string;
+  /** Namespace of every object of the instance. Defaults to the component's name. */
+  namespace?: string;
+  /**
+   * Create the namespace. The namespace is kept when the stack is destroyed (deleting it would
+   * delete the data volumes); set false to use a namespace you manage. Defaults to true.
+   */
+  createNamespace?: boolean;
+  /** PostgreSQL. Defaults to an embedded server (8Gi volume, max_connections 100). */
+  postgresql?: Postgresql;
+  /** Redis. Defaults to an embedded server with a 1Gi append-only volume. */
+  redis?: Redis;
+  /** Media storage. Defaults to a 10Gi ReadWriteOnce volume. */
+  media?: MediaStorage;
+  /** The web process. Defaults to 1 replica × 2 processes × 5 threads. */
+  web?: Web;
+  /** The streaming server. Defaults to 1 replica. */
+  streaming?: Streaming;
+  /**
+   * Sidekiq worker groups; together they must serve every queue, and `scheduler` exactly once.
+   * Defaults to one group "default" serving every queue with concurrency 10.
+   */
+  sidekiqWorkers?: SidekiqWorker[];
+  /** Secrets to use instead of generated ones. Defaults to all generated once and kept in the stack's state. */
+  secrets?: MastodonSecrets;
+  /** Outgoing mail. Defaults to none (Mastodon then cannot send mail). */
+  smtp?: Smtp;
+  /**
+   * The cluster's pod and service ranges (IPv4 and IPv6 CIDRs). Egress is allowed only to them,
+   * and Mastodon may connect to them (ALLOWED_PRIVATE_ADDRESSES). Defaults to k3s's
+   * ["10.42.0.0/16", "10.43.0.0/16"].
+   */
+  clusterCidrs?: string[];
+  /**
+   * Let Mastodon pods reach the internet, to federate with the public fediverse: adds egress to
+   * 0.0.0.0/0 and ::/0 and re-enables the update check. Such a stack fails the policy pack.
+   * Defaults to false.
+   */
+  allowPublicEgress?: boolean;
+  /** Traefik routing. Defaults to k3s's Traefik and entry points. */
+  ingress?: Ingress;
+  /** TLS. Defaults to a private CA of the instance's own, through cert-manager. */
+  tls?: Tls;
+  /**
+   * More Mastodon environment variables (e.g. {"SINGLE_USER_MODE": "true"}) for every Mastodon
+   * process. Variables the component manages are refused. Defaults to none.
+   */
+  extraEnv?: { [key: string]: string };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defaults.
+// ---------------------------------------------------------------------------------------------
+
+export const DEFAULT_CLUSTER_CIDRS = ["10.42.0.0/16", "10.43.0.0/16"];
+export const POSTGRES_IMAGE = "docker.io/library/postgres:17.6";
+export const REDIS_IMAGE = "docker.io/library/redis:7.4.5";
+/** Connections PostgreSQL keeps for superusers (superuser_reserved_connections). */
+export const RESERVED_CONNECTIONS = 3;
+/** One connection for the migration Job that may run beside the processes. */
+export const MIGRATION_CONNECTIONS = 1;
+export const LETS_ENCRYPT_SERVER = "https://acme-v02.api.letsencrypt.org/directory";
+
+export interface ResourceProfile {
+  requests: { cpu: string; memory: string };
+  limits: { cpu: string; memory: string };
+}
+
+/** The small default profile, fit for a single-user lab (its totals are in the README). */
+export const DEFAULT_RESOURCES = {
+  web: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "1280Mi" } },
+  streaming: { requests: { cpu: "50m", memory: "96Mi" }, limits: { cpu: "500m", memory: "384Mi" } },
+  sidekiq: { requests: { cpu: "100m", memory: "384Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+  migrations: { requests: { cpu: "100m", memory: "384Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+  postgresql: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+  redis: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+} satisfies Record<string, ResourceProfile>;
+
+/** Variables the component sets itself; `extraEnv` may not override them. */
+export const MANAGED_ENV = [
+  "LOCAL_DOMAIN", "WEB_DOMAIN", "RAILS_ENV", "NODE_ENV", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASS",
+  "DB_SSLMODE", "DB_POOL", "DATABASE_URL", "PREPARED_STATEMENTS", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD",
+  "REDIS_URL", "SECRET_KEY_BASE", "OTP_SECRET", "VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY",
+  "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY", "ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY",
+  "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT", "PORT", "BIND", "WEB_CONCURRENCY", "MAX_THREADS",
+  "ALLOWED_PRIVATE_ADDRESSES", "UPDATE_CHECK_URL", "S3_ENABLED", "SMTP_SERVER", "SMTP_PASSWORD",
+  "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "SKIP_POST_DEPLOYMENT_MIGRATIONS",
+];
+
+// ---------------------------------------------------------------------------------------------
+// The schema.
+// ---------------------------------------------------------------------------------------------
+
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
+/** A DNS-1035 label: what Kubernetes accepts as a Service name. */
+const K8S_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const QUANTITY = /^([+]?[0-9.]+)([eE][-+]?[0-9]+|[mkMGTPE]|[KMGTPE]i)?$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+const QUEUE_ENTRY = /^([a-z_]+)(,([1-9][0-9]*))?$/;
+/** The longest suffix the component appends to its name ("-db-migrate-post-1234abcd"). */
+const LONGEST_SUFFIX = 25;
+export const MAX_NAME_LENGTH = 63 - LONGEST_SUFFIX;
+
+/** An object that refuses unknown keys, naming the keys it knows. */
+function strict<S extends z.ZodRawShape>(shape: S) {
+  const known = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === "unrecognized_keys" ? `expected only ${known}` : "an object"),
+  });
+}
+
+const positiveInt = (what: string) => z.number({ error: `${what}: a whole number ≥ 1` }).int({ error: `${what}: a whole number ≥ 1` }).min(1, { error: `${what}: a whole number ≥ 1` });
+const port = z.number({ error: "a port number from 1 to 65535" }).int({ error: "a port number from 1 to 65535" }).min(1, { error: "a port number from 1 to 65535" }).max(65535, { error: "a port number from 1 to 65535" });
+const nonEmpty = (what: string) => z.string({ error: what }).min(1, { error: what });
+const quantity = (what: string) => z.string({ error: `a ${what} quantity such as ${what === "CPU" ? '"250m" or "1"' : '"512Mi" or "1Gi"'}` }).regex(QUANTITY, { error: `a ${what} quantity such as ${what === "CPU" ? '"250m" or "1"' : '"512Mi" or "1Gi"'}` });
+const storageSize = quantity("memory").optional();
+const dnsName = z.string({ error: "a lowercase DNS name such as social.example" }).regex(DNS_NAME, { error: "a lowercase DNS name such as social.example" });
+const image = z.string({ error: "an image reference such as registry/repository:tag" }).regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, { error: "an image reference such as registry/repository:tag" });
+const repository = z.string({ error: "an image repository without a tag, such as ghcr.io/mastodon/mastodon" }).regex(/^[a-z0-9][a-z0-9._\-/]*(:[0-9]+\/[a-z0-9._\-/]+)?$/, { error: "an image repository without a tag, such as ghcr.io/mastodon/mastodon" });
+const k8sName = z.string({ error: "a Kubernetes name: lowercase letters, digits and '-', starting with a letter, at most 63 characters" }).max(63, { error: "a Kubernetes name of at most 63 characters" }).regex(K8S_LABEL, { error: "a Kubernetes name: lowercase letters, digits and '-', starting with a letter" });
+
+function cidr(value: string): boolean {
+  try {
+    ipaddr.parseCIDR(value);
+    return value.includes("/");
+  } catch {
+    return false;
+  }
+}
+
+const resources = (d: ResourceProfile) =>
+  strict({
+    requests: strict({ cpu: quantity("CPU").optional(), memory: quantity("memory").optional() }).optional(),
+    limits: strict({ cpu: quantity("CPU").optional(), memory: quantity("memory").optional() }).optional(),
+  })
+    .optional()
+    .transform((r): ResourceProfile => ({
+      requests: { cpu: r?.requests?.cpu ?? d.requests.cpu, memory: r?.requests?.memory ?? d.requests.memory },
+      limits: { cpu: r?.limits?.cpu ?? d.limits.cpu, memory: r?.limits?.memory ?? d.limits.memory },
+    }));
+
+/** The fields of MastodonClusterArgs, each with its default and its own rule. */
+function argsObject(name: string) {
+  const component = `MastodonCluster "${name}"`;
+  const secret = (path: string) => deferrable(component, path, nonEmpty("a non-empty string")).optional();
+
+  const postgresql = strict({
+    external: strict({
+      host: deferrable(component, "postgresql.external.host", nonEmpty("a host name or address")),
+      port: port.default(5432),
+      database: nonEmpty("a database name").default("mastodon_production"),
+      user: nonEmpty("a user name").default("mastodon"),
+      password: deferrable(component, "postgresql.external.password", nonEmpty("a non-empty password")),
+      sslMode: z.enum(["disable", "allow", "prefer", "require", "verify-ca", "verify-full"], { error: "one of disable, allow, prefer, require, verify-ca, verify-full" }).default("prefer"),
+      directHost: deferrable(component, "postgresql.external.directHost", nonEmpty("a host name or address")).optional(),
+      preparedStatements: z.boolean({ error: "true or false" }).default(true),
+    }).optional(),
+    maxConnections: z.number({ error: "a whole number from 20 to 10000" }).int({ error: "a whole number from 20 to 10000" }).min(20, { error: "a whole number from 20 to 10000" }).max(10000, { error: "a whole number from 20 to 10000" }).default(100),
+    image: image.optional(),
+    storageSize,
+    storageClassName: k8sName.optional(),
+    resources: resources(DEFAULT_RESOURCES.postgresql),
+  }).prefault({});
+
+  const redis = strict({
+    external: strict({
+      host: deferrable(component, "redis.external.host", nonEmpty("a host name or address")),
+      port: port.default(6379),
+      password: secret("redis.external.password"),
+    }).optional(),
+    image: image.optional(),
+    persistence: z.boolean({ error: "true or false" }).optional(),
+    storageSize,
+    storageClassName: k8sName.optional(),
+    resources: resources(DEFAULT_RESOURCES.redis),
+  }).prefault({});
+
+  const media = strict({
+    s3: strict({
+      bucket: nonEmpty("a bucket name"),
+      endpoint: z.url({ error: "an endpoint URL such as http://minio.storage:9000" }),
+      region: nonEmpty("a region name").default("us-east-1"),
+      accessKeyId: deferrable(component, "media.s3.accessKeyId", nonEmpty("an access key id")),
+      secretAccessKey: deferrable(component, "media.s3.secretAccessKey", nonEmpty("a secret access key")),
+      aliasHost: dnsName.optional(),
+    }).optional(),
+    storageSize,
+    storageClassName: k8sName.optional(),
+    accessMode: z.enum(["ReadWriteOnce", "ReadWriteMany"], { error: "ReadWriteOnce or ReadWriteMany" }).optional(),
+  }).prefault({});
+
+  const web = strict({
+    replicas: positiveInt("replicas").default(1),
+    processes: positiveInt("processes").default(2),
+    threads: positiveInt("threads").default(5),
+    dbPool: positiveInt("dbPool").optional(),
+    resources: resources(DEFAULT_RESOURCES.web),
+  }).prefault({});
+
+  const streaming = strict({
+    replicas: positiveInt("replicas").default(1),
+    dbPool: positiveInt("dbPool").default(10),
+    resources: resources(DEFAULT_RESOURCES.streaming),
+  }).prefault({});
+
+  const worker = strict({
+    name: z.string({ error: "a worker name: lowercase letters, digits and '-', starting with a letter, at most 20 characters" }).max(20, { error: "a worker name of at most 20 characters" }).regex(K8S_LABEL, { error: "a worker name: lowercase letters, digits and '-', starting with a letter" }),
+    queues: z.array(z.string({ error: "a queue name, optionally weighted, such as \"default\" or \"default,8\"" }).regex(QUEUE_ENTRY, { error: "a queue name, optionally weighted, such as \"default\" or \"default,8\"" }), { error: "a list of queue names" }).min(1, { error: "at least one queue" }),
+    concurrency: positiveInt("concurrency").default(10),
+    dbPool: positiveInt("dbPool").optional(),
+    replicas: positiveInt("replicas").default(1),
+    resources: resources(DEFAULT_RESOURCES.sidekiq),
+  });
+
+  const secrets = strict({
+    secretKeyBase: secret("secrets.secretKeyBase"),
+    otpSecret: secret("secrets.otpSecret"),
+    vapidPrivateKey: secret("secrets.vapidPrivateKey"),
+    vapidPublicKey: secret("secrets.vapidPublicKey"),
+    activeRecordEncryptionPrimaryKey: secret("secrets.activeRecordEncryptionPrimaryKey"),
+    activeRecordEncryptionDeterministicKey: secret("secrets.activeRecordEncryptionDeterministicKey"),
+    activeRecordEncryptionKeyDerivationSalt: secret("secrets.activeRecordEncryptionKeyDerivationSalt"),
+    postgresqlPassword: secret("secrets.postgresqlPassword"),
+    redisPassword: secret("secrets.redisPassword"),
+  }).prefault({});
+
+  const smtp = strict({
+    server: z.string({ error: "a host name or address" }).regex(/^[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?$/, { error: "a host name or address" }),
+    port: port.default(587),
+    login: deferrable(component, "smtp.login", nonEmpty("a login")).optional(),
+    password: secret("smtp.password"),
+    fromAddress: deferrable(component, "smtp.fromAddress", z.string({ error: "an email address" }).regex(/^[^@\s]+@[^@\s]+$/, { error: "an email address" })).optional(),
+    starttls: z.enum(["auto", "always", "never"], { error: "auto, always or never" }).default("auto"),
+  }).optional();
+
+  const ingress = strict({
+    httpsEntryPoint: nonEmpty("a Traefik entry point name").default("websecure"),
+    httpEntryPoint: nonEmpty("a Traefik entry point name").default("web"),
+    controllerNamespace: k8sName.default("kube-system"),
+    controllerPodLabels: z.record(z.string().regex(LABEL_KEY, { error: "a label key" }), z.string().regex(LABEL_VALUE, { error: "a label value" }), { error: "a map of label keys to values" })
+      .refine((m) => Object.keys(m).length > 0, { error: "at least one label" })
+      .default({ "app.kubernetes.io/name": "traefik" }),
+    maxRequestBodyBytes: z.number({ error: "a whole number of bytes, at least 104857600 (Mastodon's largest upload)" }).int({ error: "a whole number of bytes" }).min(104857600, { error: "a whole number of bytes, at least 104857600 (Mastodon's largest upload)" }).default(104857600),
+  }).prefault({});
+
+  const tls = strict({
+    issuerName: deferrable(component, "tls.issuerName", k8sName).optional(),
+    issuerKind: z.enum(["ClusterIssuer", "Issuer"], { error: "ClusterIssuer or Issuer" }).optional(),
+    secretName: k8sName.optional(),
+    caCertificate: deferrable(component, "tls.caCertificate", z.string({ error: "a PEM certificate" }).regex(/-----BEGIN CERTIFICATE-----/, { error: "a PEM certificate (-----BEGIN CERTIFICATE-----...)" })).optional(),
+    acmeEmail: z.string({ error: "an email address" }).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { error: "an email address" }).optional(),
+    acmeServer: z.url({ error: "an ACME directory URL" }).optional(),
+    installCertManager: z.boolean({ error: "true or false" }).optional(),
+  }).prefault({});
+
+  return strict({
+    domain: deferrable(component, "domain", dnsName),
+    webDomain: deferrable(component, "webDomain", dnsName).optional(),
+    version: z.string({ error: `a Mastodon release tag such as ${DEFAULT_VERSION} (from ${MINIMUM_VERSION} on)` }).default(DEFAULT_VERSION),
+    imageRepository: repository.default(DEFAULT_IMAGE_REPOSITORY),
+    streamingImageRepository: repository.default(DEFAULT_STREAMING_IMAGE_REPOSITORY),
+    namespace: k8sName.default(name),
+    createNamespace: z.boolean({ error: "true or false" }).default(true),
+    postgresql,
+    redis,
+    media,
+    web,
+    streaming,
+    sidekiqWorkers: z.array(worker, { error: "a list of sidekiq worker groups" }).min(1, { error: "at least one worker group" }).optional(),
+    secrets,
+    smtp,
+    clusterCidrs: z.array(z.string({ error: "a CIDR such as 10.42.0.0/16 or fd00:10:42::/56" }).refine(cidr, { error: "a CIDR such as 10.42.0.0/16 or fd00:10:42::/56" }), { error: "a list of CIDRs" }).min(1, { error: "at least one CIDR" }).default(DEFAULT_CLUSTER_CIDRS),
+    allowPublicEgress: z.boolean({ error: "true or false" }).default(false),
+    ingress,
+    tls,
+    extraEnv: z.record(z.string(), z.string({ error: "a string value" }), { error: "a map of environment variable names to values" })
+      .superRefine((env, ctx) => {
+        for (const key of Object.keys(env)) {
+          if (!ENV_NAME.test(key)) {
+            ctx.addIssue({ code: "custom", path: [key], input: key, message: "an environment variable name (letters, digits and _, not starting with a digit)" });
+          } else if (MANAGED_ENV.includes(key)) {
+            ctx.addIssue({ code: "custom", path: [key], input: key, message: "a variable the component does not manage (set this one through its own input)" });
+          }
+        }
+      })
+      .default({}),
+  });
+}
+
+/** The schema of MastodonClusterArgs for the component named `name`: fields, cross-field rules, resolution. */
+export function mastodonClusterArgsSchema(name: string) {
+  return argsObject(name)
+    .superRefine((args, ctx) => crossFieldRules(args, ctx))
+    .transform((args) => resolve(name, args));
+}
+
+type ParsedArgs = z.output<ReturnType<typeof argsObject>>;
+
+// ---------------------------------------------------------------------------------------------
+// Rules that involve several fields.
+// ---------------------------------------------------------------------------------------------
+
+function issue(ctx: z.RefinementCtx, path: PropertyKey[], input: unknown, message: string) {
+  ctx.addIssue({ code: "custom", path: path as (string | number)[], input, message });
+}
+
+function queueName(entry: string): string {
+  return entry.split(",")[0];
+}
+
+/** In-cluster: a Service name ("mailpit.mail", "x.svc.cluster.local", "mailpit") or an address in the CIDRs. */
+export function isInCluster(host: string, cidrs: string[]): boolean {
+  if (ipaddr.isValid(host)) {
+    const addr = ipaddr.parse(host);
+    return cidrs.some((c) => {
+      const [net, bits] = ipaddr.parseCIDR(c);
+      return addr.kind() === net.kind() && addr.match([net, bits]);
+    });
+  }
+  const labels = host.split(".");
+  return labels.length <= 2 || host.endsWith(".svc") || /\.svc\.cluster\.local\.?$/.test(host);
+}
+
+function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
+  const version = parseVersion(a.version);
+  if (!version || !isSupported(version)) {
+    issue(ctx, ["version"], a.version, `a Mastodon 4.x release tag such as ${DEFAULT_VERSION} (from ${MINIMUM_VERSION} on)`);
+    return;
+  }
+  const queues = sidekiqQueues(version);
+  const workers = a.sidekiqWorkers ?? [];
+
+  // Queues: known to this version, once per worker, every one served, scheduler exactly once.
+  const names = new Set<string>();
+  workers.forEach((w, i) => {
+    if (names.has(w.name)) issue(ctx, ["sidekiqWorkers", i, "name"], w.name, "a name no other worker group has");
+    names.add(w.name);
+    const seen = new Set<string>();
+    w.queues.forEach((entry, j) => {
+      const q = queueName(entry);
+      if (!queues.includes(q)) {
+        issue(ctx, ["sidekiqWorkers", i, "queues", j], entry, `one of ${queues.join(", ")} (the queues of Mastodon ${version.tag}), optionally weighted as "default,8"`);
+      } else if (seen.has(q)) {
+        issue(ctx, ["sidekiqWorkers", i, "queues", j], entry, "each queue listed once per worker group");
+      }
+      seen.add(q);
+    });
+    if (w.dbPool !== undefined && w.dbPool < w.concurrency) {
+      issue(ctx, ["sidekiqWorkers", i, "dbPool"], w.dbPool, `at least the worker's concurrency (${w.concurrency}), one connection per thread`);
+    }
+  });
+  if (workers.length > 0) {
+    const served = new Set(workers.flatMap((w) => w.queues.map(queueName)));
+    const missing = queues.filter((q) => !served.has(q));
+    if (missing.length > 0) {
+      issue(ctx, ["sidekiqWorkers"], [...served], `every queue served by some worker group; not served: ${missing.join(", ")}`);
+    }
+    const schedulers = workers.map((w, i) => ({ w, i })).filter(({ w }) => w.queues.some((e) => queueName(e) === "scheduler"));
+    if (schedulers.length > 1) {
+      issue(ctx, ["sidekiqWorkers"], schedulers.map(({ w }) => w.name), "the scheduler queue served by exactly one worker group (scheduled jobs would run twice)");
+    }
+    for (const { w, i } of schedulers) {
+      if (w.replicas !== 1) issue(ctx, ["sidekiqWorkers", i, "replicas"], w.replicas, "1: the group serving the scheduler queue runs exactly one pod");
+    }
+  }
+  if (a.web.dbPool !== undefined && a.web.dbPool < a.web.threads) {
+    issue(ctx, ["web", "dbPool"], a.web.dbPool, `at least web.threads (${a.web.threads}), one connection per thread`);
+  }
+
+  // Data tier: external and embedded settings do not mix.
+  const embeddedOnly = (section: "postgresql" | "redis", keys: string[]) => {
+    if (!a[section].external) return;
+    for (const k of keys) {
+      const value = (a[section] as Record<string, unknown>)[k];
+      if (value !== undefined) issue(ctx, [section, k], value, `nothing: ${section}.${k} configures the embedded server, and ${section}.external is set`);
+    }
+  };
+  embeddedOnly("postgresql", ["image", "storageSize", "storageClassName"]);
+  embeddedOnly("redis", ["image", "persistence", "storageSize", "storageClassName"]);
+  if (a.media.s3) {
+    for (const k of ["storageSize", "storageClassName", "accessMode"] as const) {
+      if (a.media[k] !== undefined) issue(ctx, ["media", k], a.media[k], "nothing: it configures the media volume, and media.s3 is set");
+    }
+  }
+  if ((a.secrets.vapidPrivateKey === undefined) !== (a.secrets.vapidPublicKey === undefined)) {
+    const given = a.secrets.vapidPrivateKey === undefined ? "vapidPublicKey" : "vapidPrivateKey";
+    issue(ctx, ["secrets", given], "[secret]", "vapidPrivateKey and vapidPublicKey given together (one key pair), or neither");
+  }
+
+  // TLS: one source of certificates.
+  const sources = (["issuerName", "secretName", "acmeEmail"] as const).filter((k) => a.tls[k] !== undefined);
+  if (sources.length > 1) {
+    issue(ctx, ["tls", sources[1]], a.tls[sources[1]], `only one of tls.issuerName, tls.secretName and tls.acmeEmail (tls.${sources[0]} is set)`);
+  }
+  if (a.tls.issuerKind !== undefined && a.tls.issuerName === undefined) {
+    issue(ctx, ["tls", "issuerKind"], a.tls.issuerKind, "nothing unless tls.issuerName is set");
+  }
+  if (a.tls.installCertManager === true && a.tls.secretName !== undefined) {
+    issue(ctx, ["tls", "installCertManager"], true, "false or nothing: with tls.secretName no certificate is issued");
+  }
+  if (a.tls.acmeServer !== undefined && a.tls.acmeEmail === undefined) {
+    issue(ctx, ["tls", "acmeServer"], a.tls.acmeServer, "nothing unless tls.acmeEmail is set");
+  }
+
+  // Isolation: with egress limited to the cluster, outside services cannot be reached.
+  if (!a.allowPublicEgress) {
+    if (a.smtp && !isInCluster(a.smtp.server, a.clusterCidrs)) {
+      issue(ctx, ["smtp", "server"], a.smtp.server, "an in-cluster Service or an address in clusterCidrs while egress is limited to the cluster (set allowPublicEgress to reach outside mail servers)");
+    }
+    if (a.media.s3 && !isInCluster(new URL(a.media.s3.endpoint).hostname, a.clusterCidrs)) {
+      issue(ctx, ["media", "s3", "endpoint"], a.media.s3.endpoint, "an in-cluster endpoint while egress is limited to the cluster (set allowPublicEgress to reach outside object storage)");
+    }
+    if (a.tls.acmeEmail !== undefined) {
+      issue(ctx, ["tls", "acmeEmail"], a.tls.acmeEmail, "nothing while egress is limited to the cluster: ACME certificates are for public instances (set allowPublicEgress)");
+    }
+  }
+
+  // The connection budget: every process's pool must fit in max_connections.
+  const budget = connectionBudget(a, workers.length > 0 ? workers : defaultWorkers(version));
+  const available = a.postgresql.maxConnections - RESERVED_CONNECTIONS;
+  if (budget.total > available) {
+    issue(ctx, ["postgresql", "maxConnections"], a.postgresql.maxConnections,
+      `room for every database connection: ${budget.describe} = ${budget.total}, plus ${RESERVED_CONNECTIONS} reserved; raise postgresql.maxConnections to at least ${budget.total + RESERVED_CONNECTIONS} or shrink the pools`);
+  }
+}
+
+export function defaultWorkers(version: MastodonVersion) {
+  return [{ name: "default", queues: sidekiqQueues(version), concurrency: 10, replicas: 1, dbPool: undefined, resources: DEFAULT_RESOURCES.sidekiq }];
+}
+
+interface BudgetInput {
+  web: { replicas: number; processes: number; threads: number; dbPool?: number };
+  streaming: { replicas: number; dbPool: number };
+}
+
+/** Database connections of every process at full load (Mastodon's pools are per process). */
+export function connectionBudget(a: BudgetInput, workers: { name: string; concurrency: number; replicas: number; dbPool?: number }[]) {
+  const web = a.web.replicas * a.web.processes * (a.web.dbPool ?? a.web.threads);
+  const streaming = a.streaming.replicas * a.streaming.dbPool;
+  const sidekiq = workers.map((w) => ({ name: w.name, n: w.replicas * (w.dbPool ?? w.concurrency) }));
+  const total = web + streaming + sidekiq.reduce((s, w) => s + w.n, 0) + MIGRATION_CONNECTIONS;
+  const describe = [`web ${web}`, `streaming ${streaming}`, ...sidekiq.map((w) => `sidekiq ${w.name} ${w.n}`), `migrations ${MIGRATION_CONNECTIONS}`].join(" + ");
+  return { web, streaming, sidekiq, total, describe };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The resolved configuration every module builds from.
+// ---------------------------------------------------------------------------------------------
+
+function resolve(name: string, a: ParsedArgs) {
+  const version = parseVersion(a.version)!;
+  const embeddedPostgresql = a.postgresql.external === undefined;
+  const embeddedRedis = a.redis.external === undefined;
+  return {
+    name,
+    domain: a.domain as pulumi.Input<string>,
+    webDomain: a.webDomain as pulumi.Input<string> | undefined,
+    version,
+    imageRepository: a.imageRepository,
+    streamingImageRepository: a.streamingImageRepository,
+    namespace: a.namespace,
+    createNamespace: a.createNamespace,
+    postgresql: {
+      embedded: embeddedPostgresql,
+      external: a.postgresql.external,
+      maxConnections: a.postgresql.maxConnections,
+      image: a.postgresql.image ?? POSTGRES_IMAGE,
+      storageSize: a.postgresql.storageSize ?? "8Gi",
+      storageClassName: a.postgresql.storageClassName,
+      resources: a.postgresql.resources,
+    },
+    redis: {
+      embedded: embeddedRedis,
+      external: a.redis.external,
+      image: a.redis.image ?? REDIS_IMAGE,
+      persistence: a.redis.persistence ?? true,
+      storageSize: a.redis.storageSize ?? "1Gi",
+      storageClassName: a.redis.storageClassName,
+      resources: a.redis.resources,
+    },
+    media: {
+      s3: a.media.s3,
+      storageSize: a.media.storageSize ?? "10Gi",
+      storageClassName: a.media.storageClassName,
+      accessMode: a.media.accessMode ?? "ReadWriteOnce",
+    },
+    web: { ...a.web, dbPool: a.web.dbPool ?? a.web.threads },
+    streaming: a.streaming,
+    sidekiqWorkers: (a.sidekiqWorkers ?? defaultWorkers(version)).map((w) => ({ ...w, dbPool: w.dbPool ?? w.concurrency })),
+    secrets: a.secrets,
+    smtp: a.smtp,
+    clusterCidrs: a.clusterCidrs,
+    allowPublicEgress: a.allowPublicEgress,
+    ingress: a.ingress,
+    tls: { ...a.tls, issuerKind: a.tls.issuerKind ?? "ClusterIssuer", acmeServer: a.tls.acmeServer ?? LETS_ENCRYPT_SERVER },
+    extraEnv: a.extraEnv,
+    migrationResources: DEFAULT_RESOURCES.migrations,
+  };
+}
+
+/** The resolved, validated configuration of one instance. */
+export type MastodonConfig = ReturnType<typeof resolve>;
+export type SidekiqWorkerConfig = MastodonConfig["sidekiqWorkers"][number];
+
+/** Validates `args` for the component named `name`; throws one error naming every bad field. */
+export function parseArgs(name: string, args: MastodonClusterArgs): MastodonConfig {
+  const component = `MastodonCluster "${name}"`;
+  if (!K8S_LABEL.test(name) || name.length > MAX_NAME_LENGTH) {
+    throw new InvalidArgsError(component, [
+      `name: got ${JSON.stringify(name)}; expected lowercase letters, digits and '-', starting with a letter, at most ${MAX_NAME_LENGTH} characters (it prefixes Kubernetes names)`,
+    ]);
+  }
+  return parseOrThrow(`MastodonCluster "${name}"`, mastodonClusterArgsSchema(name), args ?? {});
+}

@@ -1,0 +1,131 @@
+/**
+ * The network boundary. Every pod of the instance is denied all ingress and egress, then allowed:
+ *   - DNS to the cluster DNS (53/UDP and TCP);
+ *   - Mastodon pods (web, streaming, sidekiq, Jobs) to the embedded PostgreSQL and Redis, and
+ *     those servers from them only;
+ *   - the ingress controller to web (3000) and streaming (4000);
+ *   - web and sidekiq to the cluster CIDRs, where other instances, the mail catcher and in-cluster
+ *     object storage live (federation goes through the ingress controller's pods, which is why the
+ *     pod range is needed: policies see the address after the Service's translation);
+ *   - with `allowPublicEgress`, web and sidekiq to the internet (0.0.0.0/0, ::/0).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as ipaddr from "ipaddr.js";
+import type { MastodonConfig } from "./args";
+import { BuildContext, childOpts } from "./context";
+import { POSTGRES_PORT } from "./database";
+import { Component, MASTODON_COMPONENTS, instanceLabels, selectorLabels } from "./names";
+import { REDIS_PORT } from "./redis";
+import { STREAMING_PORT } from "./workloads/streaming";
+import { WEB_PORT } from "./workloads/web";
+
+type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
+type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
+
+/** CoreDNS in k3s and most distributions. */
+export const CLUSTER_DNS = { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } };
+export const PUBLIC_CIDRS = ["0.0.0.0/0", "::/0"];
+
+const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+function selectComponents(name: string, components: Component[]) {
+  return {
+    matchLabels: { "app.kubernetes.io/instance": name, "app.kubernetes.io/name": "mastodon" },
+    matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: components }],
+  };
+}
+
+function cidrPeers(cidrs: string[]): Peer[] {
+  // Normalise to the network address (10.42.1.0/16 → 10.42.0.0/16), as Kubernetes expects.
+  return cidrs.map((c) => {
+    const [addr, bits] = ipaddr.parseCIDR(c);
+    const network = addr.kind() === "ipv4"
+      ? ipaddr.IPv4.networkAddressFromCIDR(c).toString()
+      : ipaddr.IPv6.networkAddressFromCIDR(c).toString();
+    return { ipBlock: { cidr: `${network}/${bits}` } };
+  });
+}
+
+/** The NetworkPolicy specs of an instance, by name suffix: pure, so tests read them directly. */
+export function networkPolicySpecs(config: MastodonConfig): Record<string, NetworkPolicySpec> {
+  const name = config.name;
+  const mastodon = selectComponents(name, MASTODON_COMPONENTS);
+  const federating = selectComponents(name, ["web", "sidekiq"]);
+  const dns: Peer = {
+    namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: CLUSTER_DNS.namespace } },
+    podSelector: { matchLabels: CLUSTER_DNS.podLabels },
+  };
+  const controller: Peer = {
+    namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: config.ingress.controllerNamespace } },
+    podSelector: { matchLabels: config.ingress.controllerPodLabels },
+  };
+
+  const specs: Record<string, NetworkPolicySpec> = {
+    "default-deny": {
+      podSelector: { matchLabels: { "app.kubernetes.io/instance": name, "app.kubernetes.io/name": "mastodon" } },
+      policyTypes: ["Ingress", "Egress"],
+    },
+    dns: {
+      podSelector: { matchLabels: { "app.kubernetes.io/instance": name, "app.kubernetes.io/name": "mastodon" } },
+      policyTypes: ["Egress"],
+      egress: [{ to: [dns], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }],
+    },
+    "ingress-controller": {
+      podSelector: selectComponents(name, ["web", "streaming"]),
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [controller], ports: [{ protocol: "TCP", port: WEB_PORT }, { protocol: "TCP", port: STREAMING_PORT }] }],
+    },
+  };
+
+  // The data tier: pods when embedded, the cluster's ranges when external (isolated), or anywhere.
+  const dataEgress = (embedded: boolean, component: Component, port: number) =>
+    embedded
+      ? { to: [{ podSelector: { matchLabels: selectorLabels(name, component) } }], ports: [{ protocol: "TCP", port }] }
+      : { to: cidrPeers(config.allowPublicEgress ? PUBLIC_CIDRS : config.clusterCidrs), ports: [{ protocol: "TCP", port: config[component === "postgresql" ? "postgresql" : "redis"].external!.port }] };
+  specs["mastodon-data"] = {
+    podSelector: mastodon,
+    policyTypes: ["Egress"],
+    egress: [
+      dataEgress(config.postgresql.embedded, "postgresql", POSTGRES_PORT),
+      dataEgress(config.redis.embedded, "redis", REDIS_PORT),
+    ],
+  };
+  if (config.postgresql.embedded) {
+    specs.postgresql = {
+      podSelector: { matchLabels: selectorLabels(name, "postgresql") },
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [{ podSelector: mastodon }], ports: [{ protocol: "TCP", port: POSTGRES_PORT }] }],
+    };
+  }
+  if (config.redis.embedded) {
+    specs.redis = {
+      podSelector: { matchLabels: selectorLabels(name, "redis") },
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [{ podSelector: mastodon }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }],
+    };
+  }
+  specs["cluster-egress"] = {
+    podSelector: federating,
+    policyTypes: ["Egress"],
+    egress: [{ to: cidrPeers(config.clusterCidrs) }],
+  };
+  if (config.allowPublicEgress) {
+    specs["public-egress"] = {
+      podSelector: federating,
+      policyTypes: ["Egress"],
+      egress: [{ to: cidrPeers(PUBLIC_CIDRS) }],
+    };
+  }
+  return specs;
+}
+
+export function networkPolicies(ctx: BuildContext): k8s.networking.v1.NetworkPolicy[] {
+  return Object.entries(networkPolicySpecs(ctx.config)).map(([id, spec]) => {
+    const fullName = `${ctx.name}-${id}`;
+    return new k8s.networking.v1.NetworkPolicy(fullName, {
+      metadata: { name: fullName, namespace: ctx.namespace, labels: instanceLabels(ctx.name) },
+      spec,
+    }, childOpts(ctx));
+  });
+}
+

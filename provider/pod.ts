@@ -1,0 +1,46 @@
+/**
+ * What every pod of an instance shares: Pod Security Standards "restricted" contexts, resource
+ * profiles, and the probes' shapes.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import type { ResourceProfile } from "./args";
+
+type PodSecurityContext = k8s.types.input.core.v1.PodSecurityContext;
+type SecurityContext = k8s.types.input.core.v1.SecurityContext;
+
+/** Mastodon's images run as uid/gid 991; the official postgres and redis images as 999. */
+export const MASTODON_UID = 991;
+export const POSTGRES_UID = 999;
+export const REDIS_UID = 999;
+
+/** The pod-level half of the "restricted" profile, running as `uid`. */
+export function podSecurityContext(uid: number): PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    fsGroup: uid,
+    fsGroupChangePolicy: "OnRootMismatch",
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** The container-level half of the "restricted" profile. */
+export const containerSecurityContext: SecurityContext = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"] },
+  runAsNonRoot: true,
+  seccompProfile: { type: "RuntimeDefault" },
+};
+
+export function containerResources(profile: ResourceProfile): k8s.types.input.core.v1.ResourceRequirements {
+  return {
+    requests: { cpu: profile.requests.cpu, memory: profile.requests.memory },
+    limits: { cpu: profile.limits.cpu, memory: profile.limits.memory },
+  };
+}
+
+/** A readiness/liveness probe that runs `command` in the container. */
+export function execProbe(command: string[], periodSeconds: number, failureThreshold: number, initialDelaySeconds = 0) {
+  return { exec: { command }, periodSeconds, failureThreshold, initialDelaySeconds, timeoutSeconds: 5 };
+}

@@ -1,0 +1,77 @@
+/**
+ * Mastodon versions: one release tag decides every image and every version rule.
+ * Rules come from Mastodon's release notes (see ../shared/MASTODON.md).
+ */
+
+/** The release deployed when `version` is not given. */
+export const DEFAULT_VERSION = "v4.6.7";
+
+/** The oldest release this component can deploy and upgrade. */
+export const MINIMUM_VERSION = "v4.2.0";
+
+export const DEFAULT_IMAGE_REPOSITORY = "ghcr.io/mastodon/mastodon";
+export const DEFAULT_STREAMING_IMAGE_REPOSITORY = "ghcr.io/mastodon/mastodon-streaming";
+
+/** Release tags: v4.6.7, v4.5.0-beta.1, v4.3.0-rc.1 ... */
+export const VERSION_PATTERN = /^v(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/;
+
+export interface MastodonVersion {
+  tag: string;
+  major: number;
+  minor: number;
+  patch: number;
+}
+
+export function parseVersion(tag: string): MastodonVersion | undefined {
+  const m = VERSION_PATTERN.exec(tag);
+  if (!m) return undefined;
+  return { tag, major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
+}
+
+/** True when `v` is at or after major.minor (pre-releases of a minor count as that minor). */
+export function atLeast(v: MastodonVersion, major: number, minor: number): boolean {
+  return v.major > major || (v.major === major && v.minor >= minor);
+}
+
+/** A supported version: 4.x from MINIMUM_VERSION on (5.x may break the rules below). */
+export function isSupported(v: MastodonVersion): boolean {
+  return v.major === 4 && atLeast(v, 4, 2);
+}
+
+/** Sidekiq queues Mastodon enqueues into; every one must be served by some worker. */
+export function sidekiqQueues(v: MastodonVersion): string[] {
+  const queues = ["default", "push", "ingress", "mailers", "pull", "scheduler"];
+  // 4.4 added the Fediverse Auxiliary Service Provider queue.
+  if (atLeast(v, 4, 4)) queues.push("fasp");
+  return queues;
+}
+
+/** From 4.3 the streaming server ships in its own image; the main image can no longer run it. */
+export function hasStreamingImage(v: MastodonVersion): boolean {
+  return atLeast(v, 4, 3);
+}
+
+/**
+ * OTP_SECRET: needed before 4.4 (4.3's post-deployment migration moves 2FA secrets with it);
+ * 4.4 removed the legacy OTP code that read it.
+ */
+export function needsOtpSecret(v: MastodonVersion): boolean {
+  return !atLeast(v, 4, 4);
+}
+
+export interface MastodonImages {
+  /** Runs web (puma), sidekiq and the rake/tootctl Jobs. */
+  mastodon: string;
+  /** Runs the streaming server. */
+  streaming: string;
+  /** The command that starts the streaming server in `streaming`. */
+  streamingCommand: string[];
+}
+
+export function mastodonImages(v: MastodonVersion, repository: string, streamingRepository: string): MastodonImages {
+  const mastodon = `${repository}:${v.tag}`;
+  if (hasStreamingImage(v)) {
+    return { mastodon, streaming: `${streamingRepository}:${v.tag}`, streamingCommand: ["node", "./streaming/index.js"] };
+  }
+  return { mastodon, streaming: mastodon, streamingCommand: ["node", "./streaming"] };
+}

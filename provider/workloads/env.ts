@@ -1,0 +1,106 @@
+/**
+ * The one environment builder: what every Mastodon process (web, streaming, sidekiq, the Jobs)
+ * reads, split into a ConfigMap (plain settings) and a Secret (credentials), plus the few
+ * variables that differ per process.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { MastodonConfig } from "../args";
+import type { InstanceSecrets } from "../secrets";
+import { needsOtpSecret } from "../versions";
+import { postgresqlHost } from "../database";
+import { redisHost } from "../redis";
+
+/** Where the CA bundle is mounted in Mastodon pods (see pod.ts). */
+export const CA_DIR = "/etc/mastodon-ca";
+/** The private CA alone, for Node (added to its own bundle). */
+export const CA_FILE = `${CA_DIR}/ca.crt`;
+/** The system bundle plus the private CA, built by an init container, for Ruby's OpenSSL. */
+export const CA_BUNDLE_DIR = "/opt/mastodon/tmp/ca";
+export const CA_BUNDLE_FILE = `${CA_BUNDLE_DIR}/ca-certificates.crt`;
+
+export type EnvMap = Record<string, pulumi.Input<string>>;
+
+export interface MastodonEnv {
+  /** Plain settings, for a ConfigMap. */
+  config: EnvMap;
+  /** Credentials, for a Secret; every value is a Pulumi secret. */
+  secret: Record<string, pulumi.Output<string>>;
+}
+
+/** The environment shared by every Mastodon process. */
+export function mastodonEnv(config: MastodonConfig, secrets: InstanceSecrets, trustsPrivateCa: boolean): MastodonEnv {
+  const env: EnvMap = {
+    LOCAL_DOMAIN: config.domain,
+    RAILS_ENV: "production",
+    NODE_ENV: "production",
+    RAILS_LOG_LEVEL: "warn",
+    // No nginx in front: puma serves assets and local media itself.
+    RAILS_SERVE_STATIC_FILES: "true",
+    BIND: "0.0.0.0",
+    DB_HOST: postgresqlHost(config),
+    DB_PORT: String(config.postgresql.external?.port ?? 5432),
+    DB_NAME: config.postgresql.external?.database ?? "mastodon_production",
+    DB_USER: config.postgresql.external?.user ?? "mastodon",
+    PREPARED_STATEMENTS: String(config.postgresql.external?.preparedStatements ?? true),
+    REDIS_HOST: redisHost(config),
+    REDIS_PORT: String(config.redis.external?.port ?? 6379),
+    // Mastodon refuses private addresses unless listed: in-cluster federation needs the cluster ranges.
+    ALLOWED_PRIVATE_ADDRESSES: config.clusterCidrs.join(","),
+  };
+  if (config.webDomain !== undefined) env.WEB_DOMAIN = config.webDomain;
+  if (config.postgresql.external) env.DB_SSLMODE = config.postgresql.external.sslMode;
+  // The update check polls api.joinmastodon.org; with egress closed it can only fail.
+  if (!config.allowPublicEgress) env.UPDATE_CHECK_URL = "";
+
+  const secret: Record<string, pulumi.Output<string>> = {
+    SECRET_KEY_BASE: secrets.secretKeyBase,
+    VAPID_PRIVATE_KEY: secrets.vapidPrivateKey,
+    VAPID_PUBLIC_KEY: secrets.vapidPublicKey,
+    ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY: secrets.activeRecordEncryptionPrimaryKey,
+    ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY: secrets.activeRecordEncryptionDeterministicKey,
+    ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT: secrets.activeRecordEncryptionKeyDerivationSalt,
+    DB_PASS: secrets.postgresqlPassword,
+  };
+  if (needsOtpSecret(config.version)) secret.OTP_SECRET = secrets.otpSecret;
+  if (secrets.redisPassword) secret.REDIS_PASSWORD = secrets.redisPassword;
+
+  const s3 = config.media.s3;
+  if (s3) {
+    Object.assign(env, {
+      S3_ENABLED: "true",
+      S3_BUCKET: s3.bucket,
+      S3_ENDPOINT: s3.endpoint,
+      S3_REGION: s3.region,
+      S3_PROTOCOL: new URL(s3.endpoint).protocol.replace(":", ""),
+      S3_HOSTNAME: new URL(s3.endpoint).host,
+    });
+    if (s3.aliasHost) env.S3_ALIAS_HOST = s3.aliasHost;
+    secret.AWS_ACCESS_KEY_ID = pulumi.secret(s3.accessKeyId);
+    secret.AWS_SECRET_ACCESS_KEY = pulumi.secret(s3.secretAccessKey);
+  }
+
+  const smtp = config.smtp;
+  if (smtp) {
+    Object.assign(env, {
+      SMTP_SERVER: smtp.server,
+      SMTP_PORT: String(smtp.port),
+      SMTP_FROM_ADDRESS: smtp.fromAddress ?? pulumi.interpolate`notifications@${config.domain}`,
+      SMTP_ENABLE_STARTTLS: smtp.starttls,
+    });
+    if (smtp.login !== undefined) env.SMTP_LOGIN = smtp.login;
+    if (smtp.password !== undefined) secret.SMTP_PASSWORD = pulumi.secret(smtp.password);
+  }
+
+  if (trustsPrivateCa) {
+    env.SSL_CERT_FILE = CA_BUNDLE_FILE;
+    env.NODE_EXTRA_CA_CERTS = CA_FILE;
+  }
+
+  Object.assign(env, config.extraEnv);
+  return { config: env, secret };
+}
+
+/** Per-process variables, as container `env` entries. */
+export function processEnv(vars: Record<string, string | number | boolean>) {
+  return Object.entries(vars).map(([name, value]) => ({ name, value: String(value) }));
+}

@@ -1,0 +1,169 @@
+/**
+ * The mock runtime every spec shares (mocks are process-global): deterministic stand-ins for the
+ * providers, Kubernetes auto-naming, and a recorder of every registration with its parent,
+ * dependencies and options, read from the gRPC request as the engine would receive it.
+ */
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+/** The key the engine uses to mark a secret value in serialized properties. */
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+export interface RecordedResource {
+  urn: string;
+  type: string;
+  name: string;
+  parent: string;
+  custom: boolean;
+  remote: boolean;
+  /** URNs this resource depends on (dependsOn plus every input's resources). */
+  dependencies: string[];
+  protect: boolean;
+  retainOnDelete: boolean;
+  deleteBeforeReplace: boolean;
+  customTimeouts?: { create: string; update: string; delete: string };
+  /** Inputs as sent, secrets unwrapped. */
+  inputs: any;
+  /** Paths of inputs that were sent as secrets ("stringData.DB_PASS"). */
+  secretInputPaths: string[];
+  /** State as the mock returned it (auto-names filled in), secrets unwrapped. */
+  state: any;
+}
+
+/** Unwraps secret markers, listing the paths that were secret. */
+export function unwrapSecrets(value: any, path = "", paths: string[] = []): any {
+  if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${path}[${i}]`, paths));
+  if (value && typeof value === "object") {
+    if (value[SIG_KEY] === SECRET_SIG) {
+      paths.push(path);
+      return unwrapSecrets(value.value, path, []);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, paths)]));
+  }
+  return value;
+}
+
+class Recorder {
+  private items: RecordedResource[] = [];
+  reset() { this.items = []; }
+  snapshot(): RecordedResource[] { return [...this.items]; }
+  record(req: any, urn: string, stateStruct: any) {
+    const secretInputPaths: string[] = [];
+    const inputs = unwrapSecrets(req.getObject()?.toJavaScript() ?? {}, "", secretInputPaths);
+    const timeouts = req.getCustomtimeouts();
+    this.items.push({
+      urn,
+      type: req.getType(),
+      name: req.getName(),
+      parent: req.getParent(),
+      custom: req.getCustom(),
+      remote: req.getRemote(),
+      dependencies: req.getDependenciesList(),
+      protect: req.getProtect() === true,
+      retainOnDelete: req.getRetainondelete() === true,
+      deleteBeforeReplace: req.getDeletebeforereplace() === true,
+      customTimeouts: timeouts ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() } : undefined,
+      inputs,
+      secretInputPaths,
+      state: unwrapSecrets(stateStruct?.toJavaScript() ?? {}),
+    });
+  }
+}
+
+export const recorder = new Recorder();
+
+function digest(...parts: string[]): Buffer {
+  return crypto.createHash("sha256").update(parts.join("\0")).digest();
+}
+
+/** `n` bytes derived from `seed`: the same run after run, so two runs can be compared. */
+export function deterministicBytes(seed: string, n: number): Buffer {
+  const chunks: Buffer[] = [];
+  for (let i = 0; chunks.length * 32 < n; i++) chunks.push(digest(seed, String(i)));
+  return Buffer.concat(chunks).subarray(0, n);
+}
+
+const ecKeys = new Map<string, crypto.KeyObject>();
+/** A real P-256 key per resource name (generated once per process). */
+function ecKey(name: string): crypto.KeyObject {
+  let key = ecKeys.get(name);
+  if (!key) {
+    key = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+    ecKeys.set(name, key);
+  }
+  return key;
+}
+
+const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+function providerState(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
+  const inputs = args.inputs;
+  switch (args.type) {
+    case "random:index/randomBytes:RandomBytes": {
+      const bytes = deterministicBytes(args.name, inputs.length);
+      return { ...inputs, hex: bytes.toString("hex"), base64: bytes.toString("base64") };
+    }
+    case "random:index/randomPassword:RandomPassword": {
+      const bytes = deterministicBytes(args.name, inputs.length);
+      const result = [...bytes].map((b) => ALNUM[b % ALNUM.length]).join("");
+      return { ...inputs, result, bcryptHash: `$2a$10$${result}` };
+    }
+    case "tls:index/privateKey:PrivateKey": {
+      const key = ecKey(args.name);
+      return {
+        ...inputs,
+        privateKeyPem: key.export({ format: "pem", type: "sec1" }).toString(),
+        publicKeyPem: crypto.createPublicKey(key).export({ format: "pem", type: "spki" }).toString(),
+      };
+    }
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert": {
+      const body = deterministicBytes(args.name, 96).toString("base64");
+      return { ...inputs, certPem: `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n` };
+    }
+    case "kubernetes-cert-manager:index:CertManager":
+      return { ...inputs, status: { name: args.name, namespace: inputs.helmOptions?.namespace ?? "cert-manager", status: "deployed" } };
+    default:
+      break;
+  }
+  if (args.type.startsWith("kubernetes:")) {
+    // The Kubernetes provider names an object `${name}-${random}` when metadata.name is not set.
+    const metadata = { ...(inputs.metadata ?? {}) };
+    if (!metadata.name) metadata.name = `${args.name}-${digest(args.type, args.name).toString("hex").slice(0, 8)}`;
+    return { ...inputs, metadata };
+  }
+  return inputs;
+}
+
+export const mocks: pulumi.runtime.Mocks = {
+  newResource(args) {
+    return { id: `${args.name}-id`, state: providerState(args) };
+  },
+  call(args) {
+    return args.inputs;
+  },
+};
+
+/** Installs the mocks and the recorder; `preview` makes unknowns stay unknown, as in `pulumi preview`. */
+export async function installMocks(preview = false): Promise<void> {
+  await pulumi.runtime.setMocks(mocks, "mastodon-test", "test", preview);
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) =>
+    register(req, (err: any, resp: any) => {
+      if (!err) recorder.record(req, resp.getUrn(), resp.getObject());
+      callback(err, resp);
+    });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
+
+/** Runs `program` and waits until every registration it caused has been answered. */
+export async function runProgram<T>(program: () => T): Promise<{ result: T; resources: RecordedResource[] }> {
+  recorder.reset();
+  const result = program();
+  await waitForRPCs();
+  return { result, resources: recorder.snapshot() };
+}

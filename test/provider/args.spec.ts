@@ -1,0 +1,136 @@
+import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { MastodonClusterArgs } from "../../provider";
+import { parseArgs } from "../../provider/args";
+import { InvalidArgsError } from "../../provider/validation";
+
+/** The error `parseArgs` throws for `args`, or a failure if it accepts them. */
+function rejection(args: unknown, name = "social"): InvalidArgsError {
+  try {
+    parseArgs(name, args as MastodonClusterArgs);
+  } catch (e) {
+    assert.ok(e instanceof InvalidArgsError, `expected InvalidArgsError, got ${e}`);
+    return e;
+  }
+  assert.fail(`accepted ${JSON.stringify(args)}`);
+}
+
+const base = { domain: "social.example" };
+const all = ["default", "push", "ingress", "mailers", "pull", "scheduler", "fasp"];
+
+describe("args validation", () => {
+  // [what, args, every fragment the one error must contain]
+  const cases: [string, unknown, string[]][] = [
+    ["a malformed domain", { domain: "Social_Example" }, ["args.domain", '"Social_Example"', "a lowercase DNS name"]],
+    ["a missing domain", {}, ["args.domain", "got undefined", "a lowercase DNS name"]],
+    ["a single-label domain", { domain: "localhost" }, ["args.domain", '"localhost"']],
+    ["a malformed version", { ...base, version: "4.6.7" }, ["args.version", '"4.6.7"', "a Mastodon 4.x release tag such as v4.6.7"]],
+    ["a version before 4.2", { ...base, version: "v4.1.9" }, ["args.version", '"v4.1.9"', "from v4.2.0 on"]],
+    ["a version 5", { ...base, version: "v5.0.0" }, ["args.version", '"v5.0.0"']],
+    ["an unknown top-level key", { ...base, replicas: 2 }, ["args: unknown key \"replicas\"", "expected only domain, webDomain, version"]],
+    ["an unknown nested key", { ...base, web: { replica: 2 } }, ['args.web: unknown key "replica"', "expected only replicas, processes, threads, dbPool, resources"]],
+    ["zero replicas", { ...base, web: { replicas: 0 } }, ["args.web.replicas", "got 0", "a whole number ≥ 1"]],
+    ["negative replicas", { ...base, streaming: { replicas: -1 } }, ["args.streaming.replicas", "got -1", "a whole number ≥ 1"]],
+    ["fractional threads", { ...base, web: { threads: 2.5 } }, ["args.web.threads", "got 2.5"]],
+    ["an unknown queue", { ...base, sidekiqWorkers: [{ name: "all", queues: [...all, "mailer"] }] }, ["args.sidekiqWorkers[0].queues[7]", '"mailer"', "one of default, push, ingress, mailers, pull, scheduler, fasp"]],
+    ["fasp before 4.4", { ...base, version: "v4.3.9", sidekiqWorkers: [{ name: "all", queues: all }] }, ["args.sidekiqWorkers[0].queues[6]", '"fasp"', "the queues of Mastodon v4.3.9"]],
+    ["a queue left unserved", { ...base, sidekiqWorkers: [{ name: "all", queues: ["default", "push", "ingress", "mailers", "scheduler", "fasp"] }] }, ["args.sidekiqWorkers", "every queue served", "not served: pull"]],
+    ["scheduler served twice", { ...base, sidekiqWorkers: [{ name: "a", queues: all }, { name: "b", queues: ["scheduler"] }] }, ["args.sidekiqWorkers", '["a","b"]', "the scheduler queue served by exactly one worker group"]],
+    ["scheduler on two replicas", { ...base, sidekiqWorkers: [{ name: "a", queues: all, replicas: 2 }] }, ["args.sidekiqWorkers[0].replicas", "got 2", "exactly one pod"]],
+    ["a queue listed twice", { ...base, sidekiqWorkers: [{ name: "a", queues: [...all, "push,2"] }] }, ["args.sidekiqWorkers[0].queues[7]", '"push,2"', "each queue listed once"]],
+    ["a malformed queue weight", { ...base, sidekiqWorkers: [{ name: "a", queues: ["default,0", ...all.slice(1)] }] }, ["args.sidekiqWorkers[0].queues[0]", '"default,0"', "optionally weighted"]],
+    ["two worker groups with one name", { ...base, sidekiqWorkers: [{ name: "a", queues: all }, { name: "a", queues: ["push"] }] }, ["args.sidekiqWorkers[1].name", '"a"', "a name no other worker group has"]],
+    ["a worker name Kubernetes refuses", { ...base, sidekiqWorkers: [{ name: "Mail_ers", queues: all }] }, ["args.sidekiqWorkers[0].name", '"Mail_ers"', "lowercase letters"]],
+    ["a web DB_POOL below the threads", { ...base, web: { threads: 8, dbPool: 5 } }, ["args.web.dbPool", "got 5", "at least web.threads (8)"]],
+    ["a sidekiq DB_POOL below the concurrency", { ...base, sidekiqWorkers: [{ name: "a", queues: all, concurrency: 20, dbPool: 10 }] }, ["args.sidekiqWorkers[0].dbPool", "got 10", "at least the worker's concurrency (20)"]],
+    ["a connection budget over max_connections", { ...base, web: { replicas: 4, processes: 4, threads: 5 } }, ["args.postgresql.maxConnections", "got 100", "web 80 + streaming 10 + sidekiq default 10 + migrations 1 = 101", "at least 104"]],
+    ["a budget over a declared external max_connections", { ...base, postgresql: { maxConnections: 30, external: { host: "pg.db", password: "x" } } }, ["args.postgresql.maxConnections", "got 30", "= 31", "at least 34"]],
+    ["an external database without a host", { ...base, postgresql: { external: { password: "x" } } }, ["args.postgresql.external.host", "got undefined", "a host name or address"]],
+    ["an external database without a password", { ...base, postgresql: { external: { host: "pg.db" } } }, ["args.postgresql.external.password", "got undefined"]],
+    ["an unknown sslmode", { ...base, postgresql: { external: { host: "pg.db", password: "x", sslMode: "on" } } }, ["args.postgresql.external.sslMode", '"on"', "one of disable, allow, prefer"]],
+    ["embedded settings beside an external database", { ...base, postgresql: { storageSize: "20Gi", external: { host: "pg.db", password: "x" } } }, ["args.postgresql.storageSize", '"20Gi"', "postgresql.external is set"]],
+    ["a malformed storage size", { ...base, media: { storageSize: "ten gigs" } }, ["args.media.storageSize", '"ten gigs"', '"512Mi" or "1Gi"']],
+    ["an unknown access mode", { ...base, media: { accessMode: "ReadOnlyMany" } }, ["args.media.accessMode", '"ReadOnlyMany"', "ReadWriteOnce or ReadWriteMany"]],
+    ["a malformed CPU quantity", { ...base, web: { resources: { limits: { cpu: "two" } } } }, ["args.web.resources.limits.cpu", '"two"', '"250m" or "1"']],
+    ["half a VAPID key pair", { ...base, secrets: { vapidPrivateKey: "abc" } }, ["args.secrets.vapidPrivateKey", "got [secret]", "given together"]],
+    ["a malformed cluster CIDR", { ...base, clusterCidrs: ["10.42.0.0/33"] }, ["args.clusterCidrs[0]", '"10.42.0.0/33"', "a CIDR such as 10.42.0.0/16"]],
+    ["an address where a CIDR is expected", { ...base, clusterCidrs: ["10.42.0.1"] }, ["args.clusterCidrs[0]", '"10.42.0.1"']],
+    ["an outside mail server while isolated", { ...base, smtp: { server: "smtp.mail.example.com" } }, ["args.smtp.server", '"smtp.mail.example.com"', "an in-cluster Service or an address in clusterCidrs"]],
+    ["outside object storage while isolated", { ...base, media: { s3: { bucket: "m", endpoint: "https://s3.amazonaws.com", accessKeyId: "a", secretAccessKey: "b" } } }, ["args.media.s3.endpoint", '"https://s3.amazonaws.com"', "an in-cluster endpoint"]],
+    ["ACME while isolated", { ...base, tls: { acmeEmail: "admin@social.example" } }, ["args.tls.acmeEmail", "ACME certificates are for public instances"]],
+    ["ACME without an email", { ...base, allowPublicEgress: true, tls: { acmeServer: "https://acme.example/directory" } }, ["args.tls.acmeServer", "nothing unless tls.acmeEmail is set"]],
+    ["an issuer and a secret together", { ...base, tls: { issuerName: "lab-ca", secretName: "social-tls" } }, ["args.tls.secretName", '"social-tls"', "only one of tls.issuerName, tls.secretName and tls.acmeEmail"]],
+    ["an unknown issuer kind", { ...base, tls: { issuerName: "lab-ca", issuerKind: "CertificateIssuer" } }, ["args.tls.issuerKind", '"CertificateIssuer"', "ClusterIssuer or Issuer"]],
+    ["an issuer kind without an issuer", { ...base, tls: { issuerKind: "Issuer" } }, ["args.tls.issuerKind", "nothing unless tls.issuerName is set"]],
+    ["a CA that is not PEM", { ...base, tls: { caCertificate: "MIIB..." } }, ["args.tls.caCertificate", "a PEM certificate"]],
+    ["an environment variable the component manages", { ...base, extraEnv: { DB_HOST: "elsewhere" } }, ["args.extraEnv.DB_HOST", "a variable the component does not manage"]],
+    ["a request body limit below Mastodon's uploads", { ...base, ingress: { maxRequestBodyBytes: 1000 } }, ["args.ingress.maxRequestBodyBytes", "got 1000", "at least 104857600"]],
+    ["a namespace Kubernetes refuses", { ...base, namespace: "My Namespace" }, ["args.namespace", '"My Namespace"', "a Kubernetes name"]],
+  ];
+
+  for (const [what, args, fragments] of cases) {
+    it(`refuses ${what}, naming the field, the value and what is expected`, () => {
+      const error = rejection(args);
+      assert.ok(error.message.startsWith('MastodonCluster "social": invalid args:'), error.message);
+      for (const fragment of fragments) assert.ok(error.message.includes(fragment), `"${fragment}" not in:\n${error.message}`);
+    });
+  }
+
+  it("refuses a component name Kubernetes cannot carry", () => {
+    assert.match(rejection(base, "Social").message, /name: got "Social"; expected lowercase letters/);
+    assert.match(rejection(base, "a".repeat(39)).message, /at most 38 characters/);
+  });
+
+  it("lists every bad field in one error", () => {
+    const error = rejection({ domain: "x", web: { replicas: 0 }, media: { accessMode: "Any" } });
+    assert.equal(error.problems.length, 3);
+  });
+
+  it("never prints a secret value", () => {
+    const error = rejection({ ...base, postgresql: { external: { host: "pg.db", password: "" } } });
+    assert.match(error.message, /args\.postgresql\.external\.password: got \[secret\]/);
+  });
+
+  it("accepts the documented examples", () => {
+    for (const args of [
+      base,
+      { ...base, webDomain: "mastodon.social.example", version: "v4.4.3" },
+      { ...base, sidekiqWorkers: [{ name: "default", queues: ["default,8", "ingress,4", "scheduler", "fasp"] }, { name: "mail", queues: ["mailers", "pull", "push"], replicas: 2 }] },
+      { ...base, postgresql: { external: { host: "pg.db.svc.cluster.local", password: pulumi.secret("x"), preparedStatements: false, directHost: "pg-direct.db" } } },
+      { ...base, smtp: { server: "mailpit.mail", port: 1025 }, clusterCidrs: ["10.42.0.0/16", "10.43.0.0/16", "fd00:42::/56"] },
+      { ...base, allowPublicEgress: true, smtp: { server: "smtp.mail.example.com" }, tls: { acmeEmail: "admin@social.example" } },
+    ]) {
+      parseArgs("social", args as MastodonClusterArgs);
+    }
+  });
+
+  it("applies the documented defaults", () => {
+    const config = parseArgs("social", base);
+    assert.equal(config.version.tag, "v4.6.7");
+    assert.equal(config.namespace, "social");
+    assert.deepEqual(config.clusterCidrs, ["10.42.0.0/16", "10.43.0.0/16"]);
+    assert.deepEqual({ replicas: config.web.replicas, processes: config.web.processes, threads: config.web.threads, dbPool: config.web.dbPool }, { replicas: 1, processes: 2, threads: 5, dbPool: 5 });
+    assert.deepEqual(config.sidekiqWorkers.map((w) => [w.name, w.queues, w.concurrency, w.replicas, w.dbPool]), [["default", all, 10, 1, 10]]);
+    assert.equal(config.postgresql.maxConnections, 100);
+    assert.equal(config.postgresql.storageSize, "8Gi");
+    assert.equal(config.redis.persistence, true);
+    assert.equal(config.media.accessMode, "ReadWriteOnce");
+    assert.equal(config.allowPublicEgress, false);
+  });
+
+  describe("values given as Outputs", () => {
+    const rejected = (output: pulumi.Output<unknown>) => (output as any).promise().then(() => undefined, (e: Error) => e);
+
+    it("checks them when they resolve, with the same message", async () => {
+      const config = parseArgs("social", { domain: pulumi.output("Social_Example") });
+      const error = await rejected(config.domain as pulumi.Output<string>);
+      assert.ok(error instanceof InvalidArgsError);
+      assert.equal(error.message, rejection({ domain: "Social_Example" }).message);
+    });
+
+    it("passes good values through unchanged", async () => {
+      const config = parseArgs("social", { domain: pulumi.output("social.example") });
+      assert.equal(await (config.domain as any).promise(), "social.example");
+    });
+  });
+});
