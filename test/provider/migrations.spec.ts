@@ -1,0 +1,114 @@
+import * as assert from "node:assert/strict";
+import { migrationJobName } from "../../provider/migrations";
+import { KIND, Stack, deploy } from "../harness/stack";
+
+const env = (job: { inputs: any }) =>
+  Object.fromEntries((job.inputs.spec.template.spec.containers[0].env ?? []).map((e: any) => [e.name, e.value]));
+
+describe("migrations, in the order Mastodon requires", () => {
+  let stack: Stack;
+  before(async () => {
+    ({ stack } = await deploy({
+      domain: "social.example",
+      sidekiqWorkers: [
+        { name: "default", queues: ["default", "ingress", "scheduler", "fasp"] },
+        { name: "mail", queues: ["mailers", "pull", "push"] },
+      ],
+    }));
+  });
+  const pre = () => stack.get(KIND.Job, "social-db-migrate-pre");
+  const post = () => stack.get(KIND.Job, "social-db-migrate-post");
+  const deployments = () => stack.ofType(KIND.Deployment);
+
+  it("runs the pre-deployment migration once PostgreSQL and Redis are ready", () => {
+    assert.ok(stack.dependsOn(pre(), stack.get(KIND.StatefulSet, "social-postgresql")));
+    assert.ok(stack.dependsOn(pre(), stack.get(KIND.StatefulSet, "social-redis")));
+  });
+
+  it("starts every Mastodon Deployment only after the pre-deployment migration", () => {
+    assert.deepEqual(deployments().map((d) => d.name).sort(), ["social-sidekiq-default", "social-sidekiq-mail", "social-streaming", "social-web"]);
+    for (const d of deployments()) assert.ok(stack.dependsOn(d, pre()), `${d.name} does not wait for the pre-deployment migration`);
+  });
+
+  it("runs the post-deployment migration after every Deployment is rolled out", () => {
+    for (const d of deployments()) assert.ok(stack.dependsOn(post(), d), `post-deployment migration does not wait for ${d.name}`);
+  });
+
+  it("never makes the data tier wait for Mastodon", () => {
+    for (const data of [stack.get(KIND.StatefulSet, "social-postgresql"), stack.get(KIND.StatefulSet, "social-redis")]) {
+      for (const r of [pre(), post(), ...deployments(), stack.get(KIND.Certificate, "social-tls")]) {
+        assert.ok(!stack.dependsOn(data, r), `${data.name} waits for ${r.type} ${r.name}`);
+      }
+    }
+  });
+
+  it("prepares the database and skips post-deployment migrations in the pre step", () => {
+    const container = pre().inputs.spec.template.spec.containers[0];
+    assert.deepEqual(container.command, ["bundle", "exec", "rails", "db:prepare"]);
+    assert.equal(env(pre()).SKIP_POST_DEPLOYMENT_MIGRATIONS, "true");
+  });
+
+  it("runs every migration in the post step", () => {
+    const container = post().inputs.spec.template.spec.containers[0];
+    assert.deepEqual(container.command, ["bundle", "exec", "rails", "db:migrate"]);
+    assert.equal(env(post()).SKIP_POST_DEPLOYMENT_MIGRATIONS, undefined);
+  });
+
+  it("runs the Jobs in the new image, with the environment of the processes", () => {
+    const web = stack.get(KIND.Deployment, "social-web").inputs.spec.template.spec.containers[0];
+    for (const job of [pre(), post()]) {
+      const container = job.inputs.spec.template.spec.containers[0];
+      assert.equal(container.image, web.image);
+      assert.deepEqual(container.envFrom, web.envFrom);
+    }
+  });
+
+  it("makes failed Jobs retryable by the next `pulumi up`, and never retries forever", () => {
+    for (const job of [pre(), post()]) {
+      assert.equal(job.inputs.metadata.annotations["pulumi.com/replaceUnready"], "true");
+      assert.equal(job.inputs.spec.backoffLimit, 2);
+      assert.equal(job.inputs.spec.template.spec.restartPolicy, "Never");
+      assert.equal(job.inputs.spec.ttlSecondsAfterFinished, undefined, "a Job deleted by its TTL would be recreated by `pulumi refresh`");
+      assert.equal(job.customTimeouts?.create, "60m");
+    }
+  });
+});
+
+describe("migrations and versions", () => {
+  it("names each Job after its image, so a version change runs both steps again", async () => {
+    const { stack: before } = await deploy({ domain: "social.example", version: "v4.5.2" });
+    const { stack: after } = await deploy({ domain: "social.example", version: "v4.6.7" });
+    for (const step of ["pre", "post"]) {
+      const a = before.get(KIND.Job, `social-db-migrate-${step}`).inputs.metadata.name;
+      const b = after.get(KIND.Job, `social-db-migrate-${step}`).inputs.metadata.name;
+      assert.notEqual(a, b);
+      assert.equal(a, migrationJobName("social", step as "pre", "ghcr.io/mastodon/mastodon:v4.5.2"));
+      assert.match(b, new RegExp(`^social-db-migrate-${step}-[0-9a-f]{8}$`));
+    }
+  });
+
+  it("keeps the Jobs' names when nothing about the image changes", async () => {
+    const { stack: a } = await deploy({ domain: "social.example" });
+    const { stack: b } = await deploy({ domain: "social.example", web: { replicas: 2 } });
+    assert.equal(a.get(KIND.Job, "social-db-migrate-pre").inputs.metadata.name, b.get(KIND.Job, "social-db-migrate-pre").inputs.metadata.name);
+  });
+
+  it("migrates through the direct host, bypassing a transaction pooler", async () => {
+    const { stack } = await deploy({
+      domain: "social.example",
+      postgresql: { external: { host: "pgbouncer.db", directHost: "postgres.db", password: "x", preparedStatements: false } },
+    });
+    for (const name of ["social-db-migrate-pre", "social-db-migrate-post"]) {
+      assert.equal(env(stack.get(KIND.Job, name)).DB_HOST, "postgres.db");
+    }
+    const config = stack.ofType(KIND.ConfigMap).find((c) => c.name === "social-env")!;
+    assert.equal(config.inputs.data.DB_HOST, "pgbouncer.db");
+    assert.equal(config.inputs.data.PREPARED_STATEMENTS, "false");
+  });
+
+  it("waits for nothing stateful when the database is external", async () => {
+    const { stack } = await deploy({ domain: "social.example", postgresql: { external: { host: "pg.db", password: "x" } } });
+    assert.equal(stack.find(KIND.StatefulSet, "social-postgresql"), undefined);
+    assert.ok(stack.dependsOn(stack.get(KIND.Job, "social-db-migrate-pre"), stack.get(KIND.StatefulSet, "social-redis")));
+  });
+});

@@ -1,0 +1,110 @@
+import * as assert from "node:assert/strict";
+import { parseArgs } from "../../provider/args";
+import { networkPolicySpecs } from "../../provider/network";
+import { RecordedResource } from "../harness/mocks";
+import { KIND, Stack, deploy } from "../harness/stack";
+
+/** Does a label selector (matchLabels and matchExpressions) select these labels? */
+function selects(selector: any, labels: Record<string, string>): boolean {
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpressions = (selector.matchExpressions ?? []).every((e: any) => {
+    switch (e.operator) {
+      case "In": return e.values.includes(labels[e.key]);
+      case "NotIn": return !e.values.includes(labels[e.key]);
+      case "Exists": return e.key in labels;
+      default: return !(e.key in labels);
+    }
+  });
+  return byLabels && byExpressions;
+}
+
+const podLabels = (w: RecordedResource) => w.inputs.spec.template.metadata.labels;
+const ipBlocks = (specs: Record<string, any>) =>
+  Object.values(specs).flatMap((s: any) => (s.egress ?? []).flatMap((e: any) => (e.to ?? []).filter((p: any) => p.ipBlock).map((p: any) => p.ipBlock.cidr)));
+
+describe("network isolation", () => {
+  let stack: Stack;
+  before(async () => {
+    ({ stack } = await deploy({ domain: "social.example" }));
+  });
+  const policies = () => stack.ofType(KIND.NetworkPolicy).map((p) => p.inputs.spec);
+  const policiesFor = (w: RecordedResource) => policies().filter((p) => selects(p.podSelector, podLabels(w)));
+
+  it("denies all ingress and egress to every pod of the instance, Jobs included", () => {
+    const deny = stack.get(KIND.NetworkPolicy, "social-default-deny").inputs.spec;
+    assert.deepEqual(deny.policyTypes, ["Ingress", "Egress"]);
+    assert.equal(deny.ingress, undefined);
+    assert.equal(deny.egress, undefined);
+    for (const w of stack.workloads()) assert.ok(selects(deny.podSelector, podLabels(w)), `${w.name} escapes the default deny`);
+  });
+
+  it("lets every pod resolve names through the cluster DNS only", () => {
+    const dns = stack.get(KIND.NetworkPolicy, "social-dns").inputs.spec;
+    assert.deepEqual(dns.egress[0].ports, [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }]);
+    assert.deepEqual(dns.egress[0].to[0].namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": "kube-system" });
+    for (const w of stack.workloads()) assert.ok(selects(dns.podSelector, podLabels(w)), w.name);
+  });
+
+  it("lets only Mastodon's pods reach PostgreSQL and Redis", () => {
+    const mastodon = stack.workloads().filter((w) => w.type !== KIND.StatefulSet);
+    for (const [policy, port] of [["social-postgresql", 5432], ["social-redis", 6379]] as const) {
+      const spec = stack.get(KIND.NetworkPolicy, policy).inputs.spec;
+      assert.deepEqual(spec.ingress[0].ports, [{ protocol: "TCP", port }]);
+      const from = spec.ingress[0].from[0].podSelector;
+      for (const w of mastodon) assert.ok(selects(from, podLabels(w)), `${w.name} cannot reach ${policy}`);
+      for (const w of stack.ofType(KIND.StatefulSet)) assert.ok(!selects(from, podLabels(w)), `${w.name} may reach ${policy}`);
+    }
+  });
+
+  it("lets the ingress controller reach web on 3000 and streaming on 4000, and nothing else in", () => {
+    const spec = stack.get(KIND.NetworkPolicy, "social-ingress-controller").inputs.spec;
+    assert.deepEqual(spec.ingress[0].ports.map((p: any) => p.port), [3000, 4000]);
+    assert.deepEqual(spec.ingress[0].from[0].podSelector.matchLabels, { "app.kubernetes.io/name": "traefik" });
+    const selected = stack.workloads().filter((w) => selects(spec.podSelector, podLabels(w))).map((w) => w.name).sort();
+    assert.deepEqual(selected, ["social-streaming", "social-web"]);
+  });
+
+  it("lets web and sidekiq reach the cluster's ranges (other instances) and nothing outside", () => {
+    for (const name of ["social-web", "social-sidekiq-default"]) {
+      const cidrs = policiesFor(stack.get(KIND.Deployment, name)).flatMap((p) => (p.egress ?? []).flatMap((e: any) => (e.to ?? []).filter((t: any) => t.ipBlock).map((t: any) => t.ipBlock.cidr)));
+      assert.deepEqual(cidrs, ["10.42.0.0/16", "10.43.0.0/16"], name);
+    }
+    const streaming = policiesFor(stack.get(KIND.Deployment, "social-streaming"));
+    assert.ok(!streaming.some((p) => (p.egress ?? []).some((e: any) => (e.to ?? []).some((t: any) => t.ipBlock))), "streaming reaches the cluster's ranges");
+  });
+
+  it("has no egress rule without destinations (which would allow everything)", () => {
+    for (const p of policies()) for (const e of p.egress ?? []) assert.ok(e.to && e.to.length > 0);
+  });
+});
+
+describe("network isolation settings", () => {
+  it("follows the cluster CIDRs given, IPv6 included, normalised to network addresses", () => {
+    const config = parseArgs("social", { domain: "social.example", clusterCidrs: ["10.244.1.7/16", "fd00:10:96::1/108"] });
+    assert.deepEqual(ipBlocks(networkPolicySpecs(config)), ["10.244.0.0/16", "fd00:10:96::/108"]);
+  });
+
+  it("opens web and sidekiq to the internet only on request", () => {
+    const open = networkPolicySpecs(parseArgs("social", { domain: "social.example", allowPublicEgress: true }));
+    assert.deepEqual(open["public-egress"].egress, [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }] }]);
+    assert.equal(networkPolicySpecs(parseArgs("social", { domain: "social.example" }))["public-egress"], undefined);
+  });
+
+  it("re-enables the update check only with public egress", async () => {
+    const { stack } = await deploy({ domain: "social.example", allowPublicEgress: true });
+    assert.equal(stack.get(KIND.ConfigMap, "social-env").inputs.data.UPDATE_CHECK_URL, undefined);
+  });
+
+  it("reaches an external database inside the cluster's ranges, on its port", () => {
+    const specs = networkPolicySpecs(parseArgs("social", { domain: "social.example", postgresql: { external: { host: "pg.db", port: 6432, password: "x" } } }));
+    assert.deepEqual(specs["mastodon-data"].egress![0], { to: [{ ipBlock: { cidr: "10.42.0.0/16" } }, { ipBlock: { cidr: "10.43.0.0/16" } }], ports: [{ protocol: "TCP", port: 6432 }] });
+    assert.equal(specs.postgresql, undefined);
+  });
+
+  it("admits the ingress controller from the namespace and labels given", () => {
+    const specs = networkPolicySpecs(parseArgs("social", { domain: "social.example", ingress: { controllerNamespace: "traefik", controllerPodLabels: { app: "traefik-lab" } } }));
+    const from = (specs["ingress-controller"].ingress as any)[0].from[0];
+    assert.deepEqual(from.namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": "traefik" });
+    assert.deepEqual(from.podSelector.matchLabels, { app: "traefik-lab" });
+  });
+});

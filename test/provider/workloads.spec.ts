@@ -1,0 +1,207 @@
+import * as assert from "node:assert/strict";
+import { MEDIA_VOLUME_LABEL, SIDEKIQ_WORKER_LABEL } from "../../provider/names";
+import { CONFIG_HASH_ANNOTATION } from "../../provider/workloads/pod";
+import { SIDEKIQ_READY_FILE } from "../../provider/workloads/sidekiq";
+import { RecordedResource } from "../harness/mocks";
+import { KIND, Stack, deploy } from "../harness/stack";
+
+const podSpec = (r: RecordedResource) => r.inputs.spec.template.spec;
+const main = (r: RecordedResource) => podSpec(r).containers[0];
+const envOf = (r: RecordedResource) => Object.fromEntries((main(r).env ?? []).map((e: any) => [e.name, e.value]));
+
+describe("Mastodon's processes", () => {
+  let stack: Stack;
+  before(async () => {
+    ({ stack } = await deploy({
+      domain: "social.example",
+      web: { replicas: 2, processes: 3, threads: 4 },
+      sidekiqWorkers: [
+        { name: "default", queues: ["default,8", "ingress,4", "scheduler", "fasp"], concurrency: 15 },
+        { name: "mail", queues: ["mailers", "pull", "push"], concurrency: 5, replicas: 2 },
+      ],
+    }));
+  });
+
+  it("meets the Pod Security Standards' restricted profile in every pod", () => {
+    for (const w of stack.workloads()) {
+      const spec = podSpec(w);
+      assert.equal(spec.securityContext.runAsNonRoot, true, w.name);
+      assert.equal(spec.securityContext.seccompProfile.type, "RuntimeDefault", w.name);
+      assert.notEqual(spec.hostNetwork, true, w.name);
+      assert.ok(!(spec.volumes ?? []).some((v: any) => v.hostPath), `${w.name} mounts a host path`);
+      for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
+        assert.equal(c.securityContext.allowPrivilegeEscalation, false, `${w.name}/${c.name}`);
+        assert.deepEqual(c.securityContext.capabilities.drop, ["ALL"], `${w.name}/${c.name}`);
+        assert.notEqual(c.securityContext.privileged, true);
+      }
+    }
+  });
+
+  it("runs Mastodon as uid 991 and the data servers as their images' users", () => {
+    for (const w of stack.workloads()) {
+      const uid = podSpec(w).securityContext.runAsUser;
+      assert.equal(uid, w.type === KIND.StatefulSet ? 999 : 991, w.name);
+    }
+  });
+
+  it("sets requests and limits for CPU and memory on every container", () => {
+    for (const w of stack.workloads()) {
+      for (const c of [...podSpec(w).containers, ...(podSpec(w).initContainers ?? [])]) {
+        for (const kind of ["requests", "limits"]) {
+          assert.ok(c.resources[kind].cpu && c.resources[kind].memory, `${w.name}/${c.name} lacks ${kind}`);
+        }
+      }
+    }
+  });
+
+  it("probes web at /health, with a startup allowance for asset loading", () => {
+    const web = main(stack.get(KIND.Deployment, "social-web"));
+    assert.equal(web.readinessProbe.httpGet.path, "/health");
+    assert.equal(web.startupProbe.httpGet.path, "/health");
+    assert.equal(web.startupProbe.failureThreshold * web.startupProbe.periodSeconds, 150);
+    assert.equal(web.livenessProbe.tcpSocket.port, "http");
+  });
+
+  it("probes streaming at /api/v1/streaming/health", () => {
+    const streaming = main(stack.get(KIND.Deployment, "social-streaming"));
+    for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+      assert.equal(streaming[probe].httpGet.path, "/api/v1/streaming/health");
+    }
+  });
+
+  it("marks sidekiq ready once it writes its ready file", () => {
+    for (const name of ["social-sidekiq-default", "social-sidekiq-mail"]) {
+      assert.deepEqual(main(stack.get(KIND.Deployment, name)).readinessProbe.exec.command, ["cat", SIDEKIQ_READY_FILE]);
+    }
+  });
+
+  it("configures puma's processes and threads, and a pool for each thread", () => {
+    assert.deepEqual(envOf(stack.get(KIND.Deployment, "social-web")), { PORT: "3000", WEB_CONCURRENCY: "3", MAX_THREADS: "4", DB_POOL: "4" });
+    assert.deepEqual(main(stack.get(KIND.Deployment, "social-web")).command, ["bundle", "exec", "puma", "-C", "config/puma.rb"]);
+  });
+
+  it("runs each sidekiq worker group on its queues, with a pool for each thread", () => {
+    const group = stack.get(KIND.Deployment, "social-sidekiq-default");
+    assert.deepEqual(main(group).command, ["bundle", "exec", "sidekiq", "-c", "15", "-q", "default,8", "-q", "ingress,4", "-q", "scheduler", "-q", "fasp"]);
+    assert.equal(envOf(group).DB_POOL, "15");
+    assert.equal(group.inputs.spec.selector.matchLabels[SIDEKIQ_WORKER_LABEL], "default");
+    const mail = stack.get(KIND.Deployment, "social-sidekiq-mail");
+    assert.deepEqual(main(mail).command.slice(3), ["-c", "5", "-q", "mailers", "-q", "pull", "-q", "push"]);
+    assert.equal(mail.inputs.spec.replicas, 2);
+  });
+
+  it("keeps web and streaming serving through a rollout, and stops old sidekiq pods first", () => {
+    for (const name of ["social-web", "social-streaming"]) {
+      assert.deepEqual(stack.get(KIND.Deployment, name).inputs.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+    }
+    for (const name of ["social-sidekiq-default", "social-sidekiq-mail"]) {
+      assert.deepEqual(stack.get(KIND.Deployment, name).inputs.spec.strategy, { type: "Recreate" });
+    }
+  });
+
+  it("gives a disruption budget to every workload with more than one replica, and only to those", () => {
+    const budgets = stack.ofType(KIND.PodDisruptionBudget).map((p) => p.name).sort();
+    assert.deepEqual(budgets, ["social-sidekiq-mail", "social-web"]);
+    const web = stack.get(KIND.PodDisruptionBudget, "social-web").inputs.spec;
+    assert.deepEqual(web.selector.matchLabels, stack.get(KIND.Deployment, "social-web").inputs.spec.selector.matchLabels);
+    assert.equal(web.maxUnavailable, 1);
+  });
+
+  it("exposes web on 3000 and streaming on 4000 through Services that select their pods", () => {
+    const web = stack.get(KIND.Service, "social-web").inputs.spec;
+    assert.deepEqual(web.ports.map((p: any) => p.port), [3000]);
+    assert.deepEqual(web.selector, stack.get(KIND.Deployment, "social-web").inputs.spec.selector.matchLabels);
+    const streaming = stack.get(KIND.Service, "social-streaming").inputs.spec;
+    assert.deepEqual(streaming.ports.map((p: any) => p.port), [4000]);
+  });
+
+  it("mounts media in web and sidekiq and keeps them on the volume's node", () => {
+    for (const name of ["social-web", "social-sidekiq-default", "social-sidekiq-mail"]) {
+      const w = stack.get(KIND.Deployment, name);
+      assert.ok(main(w).volumeMounts.some((m: any) => m.mountPath === "/opt/mastodon/public/system"), name);
+      assert.equal(w.inputs.spec.template.metadata.labels[MEDIA_VOLUME_LABEL], "true");
+      const term = podSpec(w).affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0];
+      assert.equal(term.topologyKey, "kubernetes.io/hostname");
+      assert.equal(term.labelSelector.matchLabels[MEDIA_VOLUME_LABEL], "true");
+    }
+    assert.equal(podSpec(stack.get(KIND.Deployment, "social-streaming")).affinity, undefined);
+  });
+
+  it("gives every Mastodon container the shared environment and the instance's settings", () => {
+    const config = stack.get(KIND.ConfigMap, "social-env").inputs.data;
+    assert.equal(config.LOCAL_DOMAIN, "social.example");
+    assert.equal(config.RAILS_ENV, "production");
+    assert.equal(config.DB_HOST, "social-postgresql");
+    assert.equal(config.REDIS_HOST, "social-redis");
+    assert.equal(config.ALLOWED_PRIVATE_ADDRESSES, "10.42.0.0/16,10.43.0.0/16");
+    assert.equal(config.UPDATE_CHECK_URL, "");
+    for (const w of stack.workloads().filter((x) => x.type !== KIND.StatefulSet)) {
+      assert.equal(main(w).envFrom.length, 2, w.name);
+    }
+  });
+});
+
+describe("restarts on configuration changes", () => {
+  const hash = (s: Stack, name: string) => s.get(KIND.Deployment, name).inputs.spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION];
+
+  it("changes every pod's config hash when the environment changes, and only then", async () => {
+    const { stack: a } = await deploy({ domain: "social.example" });
+    const { stack: b } = await deploy({ domain: "social.example" });
+    const { stack: c } = await deploy({ domain: "social.example", extraEnv: { SINGLE_USER_MODE: "true" } });
+    for (const name of ["social-web", "social-streaming", "social-sidekiq-default"]) {
+      assert.match(hash(a, name), /^[0-9a-f]{64}$/);
+      assert.equal(hash(a, name), hash(b, name));
+      assert.notEqual(hash(a, name), hash(c, name));
+    }
+  });
+});
+
+describe("media storage options", () => {
+  it("drops the co-location affinity when the volume is ReadWriteMany", async () => {
+    const { stack } = await deploy({ domain: "social.example", media: { accessMode: "ReadWriteMany", storageClassName: "nfs" } });
+    assert.equal(podSpec(stack.get(KIND.Deployment, "social-web")).affinity, undefined);
+    assert.deepEqual(stack.get(KIND.PersistentVolumeClaim, "social-media").inputs.spec.accessModes, ["ReadWriteMany"]);
+  });
+
+  it("uses object storage instead of a volume when S3 is configured", async () => {
+    const { stack } = await deploy({
+      domain: "social.example",
+      media: { s3: { bucket: "media", endpoint: "http://minio.storage:9000", accessKeyId: "key", secretAccessKey: "secret-access-key" } },
+    });
+    assert.equal(stack.find(KIND.PersistentVolumeClaim, "social-media"), undefined);
+    const config = stack.get(KIND.ConfigMap, "social-env").inputs.data;
+    assert.deepEqual([config.S3_ENABLED, config.S3_BUCKET, config.S3_ENDPOINT, config.S3_PROTOCOL, config.S3_HOSTNAME], ["true", "media", "http://minio.storage:9000", "http", "minio.storage:9000"]);
+    assert.equal(stack.get(KIND.Secret, "social-env").inputs.stringData.AWS_SECRET_ACCESS_KEY, "secret-access-key");
+    assert.equal(main(stack.get(KIND.Deployment, "social-web")).volumeMounts?.find((m: any) => m.name === "media"), undefined);
+  });
+
+  it("keeps Redis in memory only when persistence is off", async () => {
+    const { stack } = await deploy({ domain: "social.example", redis: { persistence: false } });
+    assert.equal(stack.find(KIND.PersistentVolumeClaim, "social-redis-data"), undefined);
+    const redis = stack.get(KIND.StatefulSet, "social-redis");
+    assert.deepEqual(podSpec(redis).volumes, [{ name: "data", emptyDir: {} }]);
+    assert.ok(main(redis).args.includes("--appendonly") && main(redis).args.includes("no"));
+  });
+});
+
+describe("the embedded data servers", () => {
+  let stack: Stack;
+  before(async () => {
+    ({ stack } = await deploy({ domain: "social.example", postgresql: { maxConnections: 150 } }));
+  });
+
+  it("configures PostgreSQL's max_connections and checks readiness with pg_isready", () => {
+    const pg = main(stack.get(KIND.StatefulSet, "social-postgresql"));
+    assert.deepEqual(pg.args, ["-c", "max_connections=150"]);
+    assert.equal(pg.readinessProbe.exec.command[0], "pg_isready");
+    assert.match(pg.image, /^docker\.io\/library\/postgres:1[4-9]/);
+    assert.equal(pg.env.find((e: any) => e.name === "POSTGRES_PASSWORD").valueFrom.secretKeyRef.key, "password");
+  });
+
+  it("requires Redis's password and keeps an append-only file", () => {
+    const redis = main(stack.get(KIND.StatefulSet, "social-redis"));
+    assert.deepEqual(redis.args.slice(0, 2), ["--requirepass", "$(REDIS_PASSWORD)"]);
+    assert.ok(redis.args.join(" ").includes("--appendonly yes"));
+    assert.match(redis.image, /^docker\.io\/library\/redis:7\./);
+  });
+});
