@@ -794,3 +794,72 @@ export function parseArgs(name: string, args: MastodonClusterArgs): MastodonConf
   }
   return parseOrThrow(`MastodonCluster "${name}"`, mastodonClusterArgsSchema(name), args ?? {});
 }
+
+// ---------------------------------------------------------------------------------------------
+// MastodonPlatform: the cluster-wide parts several instances share.
+// ---------------------------------------------------------------------------------------------
+
+export interface MastodonPlatformArgs {
+  /** Install cert-manager (pinned chart, CRDs included). Set false when the cluster has it. Defaults to true. */
+  installCertManager?: boolean;
+  /** Namespace of cert-manager, where the shared CA's key is kept. Defaults to "cert-manager". */
+  certManagerNamespace?: string;
+  /**
+   * Install Traefik from its official chart (pinned), with access logs on, as a helm.v4.Chart
+   * whose every object policies can see. Leave false on k3s, which ships Traefik. Defaults to false.
+   */
+  installTraefik?: boolean;
+  /** Namespace of the installed Traefik. Defaults to "traefik". */
+  traefikNamespace?: string;
+  /**
+   * Addresses of the Kubernetes API server (CIDRs), which the installed Traefik must reach to watch
+   * its routes: its pods are egress-isolated like every other. Required with `installTraefik`.
+   */
+  apiServerCidrs?: string[];
+  /** The cluster's pod and service ranges, where the installed Traefik may send traffic. Defaults to ["10.42.0.0/16", "10.43.0.0/16"]. */
+  clusterCidrs?: string[];
+  /** Common name of the shared private CA. Defaults to "Mastodon lab CA". */
+  caCommonName?: string;
+  /** A Let's Encrypt (ACME) ClusterIssuer instead of the private CA: the contact email. Defaults to none. */
+  acmeEmail?: string;
+  /** ACME directory URL used with `acmeEmail`. Defaults to Let's Encrypt's production directory. */
+  acmeServer?: string;
+}
+
+function platformObject(name: string) {
+  const component = `MastodonPlatform "${name}"`;
+  const cidrs = z.array(z.string({ error: "a CIDR such as 10.42.0.0/16 or fd00:10:42::/56" }).refine(cidr, { error: "a CIDR such as 10.42.0.0/16 or fd00:10:42::/56" }), { error: "a list of CIDRs" });
+  return {
+    component,
+    schema: strict({
+      installCertManager: z.boolean({ error: "true or false" }).default(true),
+      certManagerNamespace: k8sName.default("cert-manager"),
+      installTraefik: z.boolean({ error: "true or false" }).default(false),
+      traefikNamespace: k8sName.default("traefik"),
+      apiServerCidrs: cidrs.optional(),
+      clusterCidrs: cidrs.min(1, { error: "at least one CIDR" }).default(DEFAULT_CLUSTER_CIDRS),
+      caCommonName: nonEmpty("a certificate common name").default("Mastodon lab CA"),
+      acmeEmail: z.string({ error: "an email address" }).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { error: "an email address" }).optional(),
+      acmeServer: z.url({ error: "an ACME directory URL" }).optional(),
+    }).superRefine((a, ctx) => {
+      if (a.installTraefik && (a.apiServerCidrs === undefined || a.apiServerCidrs.length === 0)) {
+        issue(ctx, ["apiServerCidrs"], a.apiServerCidrs, "the API server's addresses (e.g. the k3s server node's IP/32) when installTraefik is true: Traefik's egress-isolated pods must watch the API");
+      }
+      if (a.acmeServer !== undefined && a.acmeEmail === undefined) {
+        issue(ctx, ["acmeServer"], a.acmeServer, "nothing unless acmeEmail is set");
+      }
+    }),
+  };
+}
+
+export type MastodonPlatformConfig = z.output<ReturnType<typeof platformObject>["schema"]> & { acmeServer: string; name: string };
+
+/** Validates the args of the MastodonPlatform named `name`; throws one error naming every bad field. */
+export function parsePlatformArgs(name: string, args: MastodonPlatformArgs): MastodonPlatformConfig {
+  const { component, schema } = platformObject(name);
+  if (!K8S_LABEL.test(name) || name.length > MAX_NAME_LENGTH) {
+    throw new InvalidArgsError(component, [`name: got ${JSON.stringify(name)}; expected lowercase letters, digits and '-', starting with a letter, at most ${MAX_NAME_LENGTH} characters`]);
+  }
+  const parsed = parseOrThrow(component, schema, args ?? {});
+  return { ...parsed, name, acmeServer: parsed.acmeServer ?? LETS_ENCRYPT_SERVER };
+}

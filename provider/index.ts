@@ -1,11 +1,13 @@
 /** The components of the `mastodon` Pulumi package. */
 export { MastodonCluster } from "./mastodonCluster";
+export { MastodonPlatform } from "./platform";
 export type {
   ContainerResources,
   ExternalPostgresql,
   ExternalRedis,
   Ingress,
   MastodonClusterArgs,
+  MastodonPlatformArgs,
   MastodonSecrets,
   MediaStorage,
   Postgresql,

@@ -18,7 +18,7 @@ import { BuildContext, childOpts } from "./context";
 import { instanceLabels } from "./names";
 
 /** cert-manager's chart, pinned; its CRDs are installed with it. */
-export const CERT_MANAGER_CHART_VERSION = "v1.18.2";
+export const CERT_MANAGER_CHART_VERSION = "v1.21.0";
 export const CERT_MANAGER_NAMESPACE = "cert-manager";
 
 export function certManager(name: string, namespace: string, opts: pulumi.ComponentResourceOptions): certmanager.CertManager {

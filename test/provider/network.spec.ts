@@ -97,7 +97,7 @@ describe("network isolation settings", () => {
 
   it("reaches an external database inside the cluster's ranges, on its port", () => {
     const specs = networkPolicySpecs(parseArgs("social", { domain: "social.example", postgresql: { external: { host: "pg.db", port: 6432, password: "x" } } }));
-    assert.deepEqual(specs["mastodon-data"].egress![0], { to: [{ ipBlock: { cidr: "10.42.0.0/16" } }, { ipBlock: { cidr: "10.43.0.0/16" } }], ports: [{ protocol: "TCP", port: 6432 }] });
+    assert.deepEqual((specs["mastodon-data"].egress as any[])[0], { to: [{ ipBlock: { cidr: "10.42.0.0/16" } }, { ipBlock: { cidr: "10.43.0.0/16" } }], ports: [{ protocol: "TCP", port: 6432 }] });
     assert.equal(specs.postgresql, undefined);
   });
 

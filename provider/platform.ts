@@ -1,0 +1,119 @@
+/**
+ * MastodonPlatform: what a cluster needs once, whatever number of instances it runs: cert-manager,
+ * optionally Traefik, and one ClusterIssuer (a shared private CA every instance trusts, so that
+ * instances in one lab federate over HTTPS; or Let's Encrypt). Instances reference it by value:
+ *
+ *   const platform = new MastodonPlatform("lab", {});
+ *   new MastodonCluster("one", { domain: "one.fediverse.test",
+ *     tls: { issuerName: platform.issuerName, caCertificate: platform.caCertificate } });
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { MastodonPlatformArgs, MastodonPlatformConfig, parsePlatformArgs } from "./args";
+import { CLUSTER_DNS } from "./network";
+import { acmeIssuerSpec, certManager, issuerResource, privateRootCa } from "./tls";
+
+/** Traefik's chart, pinned (Traefik v3.7). */
+export const TRAEFIK_CHART_VERSION = "41.5.0";
+export const TRAEFIK_CHART_REPO = "https://traefik.github.io/charts";
+/** The Traefik chart's container ports for its entry points. */
+export const TRAEFIK_PORTS = { web: 8000, websecure: 8443 };
+
+const labels = (name: string) => ({ "app.kubernetes.io/part-of": "mastodon", "app.kubernetes.io/instance": name, "app.kubernetes.io/managed-by": "pulumi" });
+
+/** The Traefik chart's values: access logs on (the lab watches ActivityPub go by), ports as k3s names them. */
+export function traefikValues() {
+  return {
+    logs: { access: { enabled: true } },
+    ingressClass: { enabled: true, isDefaultClass: true, name: "traefik" },
+    providers: { kubernetesCRD: { enabled: true }, kubernetesIngress: { enabled: true } },
+    ports: { web: { port: TRAEFIK_PORTS.web }, websecure: { port: TRAEFIK_PORTS.websecure } },
+  };
+}
+
+/** The installed Traefik's boundary: anyone may reach its entry points; it reaches the cluster, DNS and the API. */
+export function traefikNetworkPolicySpec(config: MastodonPlatformConfig): k8s.types.input.networking.v1.NetworkPolicySpec {
+  return {
+    podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
+    policyTypes: ["Ingress", "Egress"],
+    ingress: [{ ports: [{ protocol: "TCP", port: TRAEFIK_PORTS.web }, { protocol: "TCP", port: TRAEFIK_PORTS.websecure }] }],
+    egress: [
+      {
+        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": CLUSTER_DNS.namespace } }, podSelector: { matchLabels: CLUSTER_DNS.podLabels } }],
+        ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+      },
+      { to: [...config.clusterCidrs, ...(config.apiServerCidrs ?? [])].map((cidr) => ({ ipBlock: { cidr } })) },
+    ],
+  };
+}
+
+export class MastodonPlatform extends pulumi.ComponentResource {
+  /** Name of the ClusterIssuer instances use (`tls.issuerName`). */
+  public readonly issuerName!: pulumi.Output<string>;
+  /** Its kind: always "ClusterIssuer" (`tls.issuerKind`). */
+  public readonly issuerKind!: pulumi.Output<string>;
+  /** The shared private CA (PEM) instances trust (`tls.caCertificate`); empty with ACME. */
+  public readonly caCertificate!: pulumi.Output<string>;
+  /** Namespace of the ingress controller's pods (`ingress.controllerNamespace`). */
+  public readonly ingressControllerNamespace!: pulumi.Output<string>;
+
+  constructor(name: string, args: MastodonPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    const config = parsePlatformArgs(name, args);
+    super("mastodon:index:MastodonPlatform", name, {}, opts);
+    const child = { parent: this };
+
+    const manager = config.installCertManager ? certManager(`${name}-cert-manager`, config.certManagerNamespace, child) : undefined;
+    const afterManager = { parent: this, dependsOn: manager ? [manager] : [] };
+
+    let issuerName: pulumi.Output<string>;
+    let caCertificate: pulumi.Output<string>;
+    if (config.acmeEmail) {
+      const issuer = issuerResource(`${name}-acme`, "ClusterIssuer", { name: `${name}-acme`, labels: labels(name) },
+        acmeIssuerSpec(config.acmeEmail, config.acmeServer, `${name}-acme-account`), afterManager);
+      issuerName = issuer.metadata.name;
+      caCertificate = pulumi.output("");
+    } else {
+      // A ClusterIssuer reads its CA from cert-manager's own namespace.
+      const ca = privateRootCa(name, config.caCommonName, child);
+      const secret = new k8s.core.v1.Secret(`${name}-ca`, {
+        metadata: { name: `${name}-ca`, namespace: config.certManagerNamespace, labels: labels(name) },
+        type: "kubernetes.io/tls",
+        stringData: { "tls.crt": ca.cert.certPem, "tls.key": ca.key.privateKeyPem, "ca.crt": ca.cert.certPem },
+      }, afterManager);
+      const issuer = issuerResource(`${name}-ca`, "ClusterIssuer", { name: `${name}-ca`, labels: labels(name) },
+        { ca: { secretName: secret.metadata.name } }, afterManager);
+      issuerName = issuer.metadata.name;
+      caCertificate = ca.cert.certPem;
+    }
+
+    let controllerNamespace = pulumi.output("kube-system");
+    if (config.installTraefik) {
+      const namespace = new k8s.core.v1.Namespace(`${name}-traefik`, {
+        metadata: { name: config.traefikNamespace, labels: labels(name) },
+      }, child);
+      new k8s.networking.v1.NetworkPolicy(`${name}-traefik`, {
+        metadata: { name: "traefik", namespace: namespace.metadata.name, labels: labels(name) },
+        spec: traefikNetworkPolicySpec(config),
+      }, child);
+      new k8s.helm.v4.Chart(`${name}-traefik`, {
+        chart: "traefik",
+        version: TRAEFIK_CHART_VERSION,
+        repositoryOpts: { repo: TRAEFIK_CHART_REPO },
+        namespace: namespace.metadata.name,
+        values: traefikValues(),
+      }, child);
+      controllerNamespace = namespace.metadata.name;
+    }
+
+    this.issuerName = issuerName;
+    this.issuerKind = pulumi.output("ClusterIssuer");
+    this.caCertificate = caCertificate;
+    this.ingressControllerNamespace = controllerNamespace;
+    this.registerOutputs({
+      issuerName: this.issuerName,
+      issuerKind: this.issuerKind,
+      caCertificate: this.caCertificate,
+      ingressControllerNamespace: this.ingressControllerNamespace,
+    });
+  }
+}

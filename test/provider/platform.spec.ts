@@ -1,0 +1,109 @@
+import * as assert from "node:assert/strict";
+import { MastodonCluster, MastodonPlatform } from "../../provider";
+import { parsePlatformArgs } from "../../provider/args";
+import { traefikNetworkPolicySpec } from "../../provider/platform";
+import { InvalidArgsError } from "../../provider/validation";
+import { runProgram } from "../harness/mocks";
+import { schemaErrors } from "../harness/schemas";
+import { KIND, Stack, valueOf } from "../harness/stack";
+
+/** Cluster-scoped kinds: one object per cluster, whatever the number of instances. */
+const CLUSTER_SCOPED = [KIND.ClusterIssuer, KIND.Namespace, KIND.CertManager, "kubernetes:helm.sh/v4:Chart"];
+
+describe("two instances sharing one platform", () => {
+  let stack: Stack;
+  let platform: MastodonPlatform;
+  before(async () => {
+    const { resources, result } = await runProgram(() => {
+      const p = new MastodonPlatform("lab", { installTraefik: true, apiServerCidrs: ["172.18.0.2/32"] });
+      for (const name of ["one", "two"]) {
+        new MastodonCluster(name, {
+          domain: `${name}.fediverse.test`,
+          tls: { issuerName: p.issuerName, caCertificate: p.caCertificate },
+          ingress: { controllerNamespace: "traefik" },
+        });
+      }
+      return p;
+    });
+    stack = new Stack(resources);
+    platform = result;
+  });
+
+  it("installs cert-manager, Traefik and the CA issuer once", () => {
+    assert.deepEqual(stack.ofType(KIND.CertManager).map((r) => r.name), ["lab-cert-manager"]);
+    assert.deepEqual(stack.ofType("kubernetes:helm.sh/v4:Chart").map((r) => r.name), ["lab-traefik"]);
+    assert.deepEqual(stack.ofType(KIND.ClusterIssuer).map((r) => r.name), ["lab-ca"]);
+  });
+
+  it("creates no duplicate cluster-scoped object", () => {
+    const seen = new Set<string>();
+    for (const r of stack.resources.filter((x) => CLUSTER_SCOPED.includes(x.type))) {
+      const key = `${r.type}/${r.state?.metadata?.name ?? r.name}`;
+      assert.ok(!seen.has(key), `${key} twice`);
+      seen.add(key);
+    }
+    assert.deepEqual(stack.ofType(KIND.Namespace).map((r) => r.state.metadata.name).sort(), ["one", "traefik", "two"]);
+  });
+
+  it("signs both instances' certificates with the shared issuer, which waits for cert-manager", () => {
+    const issuer = stack.get(KIND.ClusterIssuer, "lab-ca");
+    assert.ok(stack.dependsOn(issuer, stack.get(KIND.CertManager, "lab-cert-manager")));
+    for (const name of ["one", "two"]) {
+      const cert = stack.get(KIND.Certificate, `${name}-tls`);
+      assert.deepEqual(cert.inputs.spec.issuerRef, { name: "lab-ca", kind: "ClusterIssuer", group: "cert-manager.io" });
+      assert.ok(stack.dependsOn(cert, issuer), `${name}'s certificate does not wait for the issuer`);
+    }
+  });
+
+  it("makes both instances trust the shared CA, so they federate over HTTPS", async () => {
+    const ca = await valueOf(platform.caCertificate);
+    assert.match(ca, /BEGIN CERTIFICATE/);
+    for (const name of ["one", "two"]) assert.equal(stack.get(KIND.ConfigMap, `${name}-ca-trust`).inputs.data["ca.crt"], ca);
+  });
+
+  it("keeps the CA's key in cert-manager's namespace, as a ClusterIssuer requires", () => {
+    const secret = stack.get(KIND.Secret, "lab-ca");
+    assert.equal(secret.inputs.metadata.namespace, "cert-manager");
+    assert.equal(stack.get(KIND.ClusterIssuer, "lab-ca").inputs.spec.ca.secretName, "lab-ca");
+  });
+
+  it("installs Traefik from its pinned chart with access logs on, in its own isolated namespace", () => {
+    const chart = stack.get("kubernetes:helm.sh/v4:Chart", "lab-traefik").inputs;
+    assert.match(chart.version, /^\d+\.\d+\.\d+$/);
+    assert.equal(chart.repositoryOpts.repo, "https://traefik.github.io/charts");
+    assert.equal(chart.values.logs.access.enabled, true);
+    assert.equal(chart.namespace, "traefik");
+    const policy = stack.get(KIND.NetworkPolicy, "lab-traefik").inputs.spec;
+    assert.deepEqual(policy.policyTypes, ["Ingress", "Egress"]);
+  });
+
+  it("produces objects that are valid against their schemas", async () => {
+    assert.deepEqual(await schemaErrors(stack.resources), []);
+  });
+});
+
+describe("MastodonPlatform settings", () => {
+  it("uses Let's Encrypt instead of the private CA when given an email", async () => {
+    const { resources, result } = await runProgram(() => new MastodonPlatform("public", { acmeEmail: "admin@example.org" }));
+    const stack = new Stack(resources);
+    assert.equal(stack.get(KIND.ClusterIssuer, "public-acme").inputs.spec.acme.email, "admin@example.org");
+    assert.equal(stack.find(KIND.ClusterIssuer, "public-ca"), undefined);
+    assert.equal(await valueOf(result.caCertificate), "");
+  });
+
+  it("lets Traefik reach the cluster, DNS and the API server, and nothing else", () => {
+    const spec = traefikNetworkPolicySpec(parsePlatformArgs("lab", { installTraefik: true, apiServerCidrs: ["172.18.0.2/32"] }));
+    assert.deepEqual((spec.egress as any[])[1].to.map((t: any) => t.ipBlock.cidr), ["10.42.0.0/16", "10.43.0.0/16", "172.18.0.2/32"]);
+  });
+
+  it("refuses to install an egress-isolated Traefik that could not reach the API server", () => {
+    assert.throws(() => parsePlatformArgs("lab", { installTraefik: true }), (e: InvalidArgsError) =>
+      /args\.apiServerCidrs: got undefined; expected the API server's addresses/.test(e.message));
+  });
+
+  it("refuses unknown keys and malformed values, naming them", () => {
+    assert.throws(() => parsePlatformArgs("lab", { installTraefk: true } as never), /args: unknown key "installTraefk"; expected only installCertManager/);
+    assert.throws(() => parsePlatformArgs("lab", { acmeEmail: "nobody" }), /args\.acmeEmail: got "nobody"; expected an email address/);
+    assert.throws(() => parsePlatformArgs("lab", { clusterCidrs: ["10.42.0.0/40"] }), /args\.clusterCidrs\[0\]: got "10\.42\.0\.0\/40"/);
+  });
+});
