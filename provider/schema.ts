@@ -7,23 +7,25 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
-import { MastodonCluster } from "./mastodonCluster";
+import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental";
 
 export const MASTODON_CLUSTER_TOKEN = "mastodon:index:MastodonCluster";
 
 /**
- * The inputs of MastodonCluster that hold secrets, as paths through its args; "secrets.*" is
- * every property of `secrets`. The component wraps each in pulumi.secret() whatever the schema
+ * The inputs that hold secrets, per component, as paths through its args; "secrets.*" is every
+ * property of `secrets`. Each is a `pulumi.Input`, never plain: SDKs that honour the mark send
+ * the value as a secret Output. The component wraps each in pulumi.secret() whatever the schema
  * says; the mark lets generated SDKs and docs treat them as secrets too.
  */
-export const SECRET_INPUTS: readonly string[] = [
-  "secrets.*",
-  "postgresql.external.password",
-  "redis.external.password",
-  "media.s3.secretAccessKey",
-  "smtp.password",
-];
+export const SECRET_INPUTS: { readonly [resource: string]: readonly string[] } = {
+  [MASTODON_CLUSTER_TOKEN]: [
+    "secrets.*",
+    "postgresql.external.password",
+    "redis.external.password",
+    "media.s3.secretAccessKey",
+    "smtp.password",
+  ],
+};
 
 /** The parts of a Pulumi package schema this module and its tests read. */
 export interface PropertySpec {
@@ -69,11 +71,16 @@ function objectTypeOf(schema: PackageSpec, prop: PropertySpec): ObjectTypeSpec |
 }
 
 /**
- * A copy of `schema` in which the input of `resource` at each of `paths` is `secret: true`.
- * A path that names no input throws: a renamed field must not silently lose its mark.
+ * A copy of `schema` in which the input at each path of `secretInputs` is `secret: true`. A path
+ * that names no input throws: a renamed field must not silently lose its mark.
  */
-export function markSecrets(schema: PackageSpec, resource: string, paths: readonly string[]): PackageSpec {
+export function markSecrets(schema: PackageSpec, secretInputs: { readonly [resource: string]: readonly string[] }): PackageSpec {
   const marked: PackageSpec = JSON.parse(JSON.stringify(schema));
+  for (const [resource, paths] of Object.entries(secretInputs)) markResourceSecrets(marked, resource, paths);
+  return marked;
+}
+
+function markResourceSecrets(marked: PackageSpec, resource: string, paths: readonly string[]): void {
   const root = marked.resources[resource];
   if (!root) throw new Error(`markSecrets: the schema has no resource ${resource}`);
   for (const secretPath of paths) {
@@ -96,23 +103,28 @@ export function markSecrets(schema: PackageSpec, resource: string, paths: readon
       properties = type.properties;
     }
   }
-  return marked;
 }
 
 function providerPackageJson(): { name: string; version: string } {
   return JSON.parse(fs.readFileSync(path.join(__dirname, "package.json"), "utf8"));
 }
 
-/** The component provider of the `mastodon` package, serving the schema with secrets marked. */
+/**
+ * The component provider of the `mastodon` package: the components index.ts exports, found as
+ * Pulumi's plugin launcher finds them, and the schema with the secret inputs marked.
+ */
 export class MastodonProvider extends ComponentProvider {
   constructor() {
-    super({ name: providerPackageJson().name, dirname: __dirname, components: [MastodonCluster] });
+    // Loaded here, not imported: index.ts imports this module.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const components = getPulumiComponents(require("./index"));
+    super({ name: providerPackageJson().name, dirname: __dirname, components });
   }
 
   /** The schema as the CLI reads it (JSON text, as ComponentProvider returns it). */
   override async getSchema(): Promise<string> {
     const inferred: PackageSpec = JSON.parse(await super.getSchema());
-    return JSON.stringify(markSecrets(inferred, MASTODON_CLUSTER_TOKEN, SECRET_INPUTS));
+    return JSON.stringify(markSecrets(inferred, SECRET_INPUTS));
   }
 }
 

@@ -1,10 +1,9 @@
 /** The web process: puma on port 3000, its Service, and its disruption budget. */
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { BuildContext, childOpts } from "../context";
-import { componentLabels, selectorLabels } from "../names";
+import type { BuildContext } from "../context";
 import { processEnv } from "./env";
-import { MastodonRuntime, disruptionBudget, mastodonPodTemplate } from "./pod";
+import type { MastodonRuntime } from "./pod";
+import { servingProcess } from "./serving";
 
 export const WEB_PORT = 3000;
 
@@ -19,39 +18,18 @@ export function webProbes() {
 }
 
 export function webDeployment(ctx: BuildContext, rt: MastodonRuntime, dependsOn: pulumi.Input<pulumi.Resource>[]) {
-  const { name, namespace, config } = ctx;
-  const web = config.web;
-  const fullName = `${name}-web`;
-  const selector = selectorLabels(name, "web");
-  const deployment = new k8s.apps.v1.Deployment(fullName, {
-    metadata: { name: fullName, namespace, labels: componentLabels(name, "web", config.version.tag) },
-    spec: {
-      replicas: web.replicas,
-      revisionHistoryLimit: 3,
-      selector: { matchLabels: selector },
-      // Keep serving through a version change: a new pod must be ready before an old one stops.
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      template: mastodonPodTemplate(ctx, rt, {
-        component: "web",
-        version: config.version.tag,
-        mountsMedia: true,
-        resources: web.resources,
-        container: {
-          name: "web",
-          command: ["bundle", "exec", "puma", "-C", "config/puma.rb"],
-          env: processEnv({ PORT: WEB_PORT, WEB_CONCURRENCY: web.processes, MAX_THREADS: web.threads, DB_POOL: web.dbPool }),
-          ports: [{ name: "http", containerPort: WEB_PORT, protocol: "TCP" }],
-          ...webProbes(),
-        },
-      }),
+  const web = ctx.config.web;
+  return servingProcess(ctx, rt, {
+    component: "web",
+    replicas: web.replicas,
+    port: WEB_PORT,
+    portName: "http",
+    resources: web.resources,
+    mountsMedia: true,
+    container: {
+      command: ["bundle", "exec", "puma", "-C", "config/puma.rb"],
+      env: processEnv({ PORT: WEB_PORT, WEB_CONCURRENCY: web.processes, MAX_THREADS: web.threads, DB_POOL: web.dbPool }),
+      ...webProbes(),
     },
-  }, childOpts(ctx, { dependsOn }));
-
-  const service = new k8s.core.v1.Service(fullName, {
-    metadata: { name: fullName, namespace, labels: componentLabels(name, "web") },
-    spec: { selector, ports: [{ name: "http", port: WEB_PORT, targetPort: "http", protocol: "TCP" }] },
-  }, childOpts(ctx));
-
-  disruptionBudget(ctx, "web", web.replicas, selector, "web");
-  return { deployment, service };
+  }, dependsOn);
 }

@@ -1,0 +1,51 @@
+/**
+ * The shape web and streaming share: a Deployment that keeps serving through a rollout, a
+ * Service in front of it, and a disruption budget when it has more than one pod.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ResourceProfile } from "../args";
+import { BuildContext, childOpts } from "../context";
+import { componentLabels, selectorLabels } from "../names";
+import { MastodonPodSpec, MastodonRuntime, disruptionBudget, mastodonPodTemplate } from "./pod";
+
+export interface ServingProcess {
+  component: "web" | "streaming";
+  replicas: number;
+  port: number;
+  portName: string;
+  resources: ResourceProfile;
+  mountsMedia: boolean;
+  container: Omit<MastodonPodSpec["container"], "name" | "ports">;
+}
+
+export function servingProcess(ctx: BuildContext, rt: MastodonRuntime, p: ServingProcess, dependsOn: pulumi.Input<pulumi.Resource>[]) {
+  const { name, namespace, config } = ctx;
+  const fullName = `${name}-${p.component}`;
+  const selector = selectorLabels(name, p.component);
+  const deployment = new k8s.apps.v1.Deployment(fullName, {
+    metadata: { name: fullName, namespace, labels: componentLabels(name, p.component, config.version.tag) },
+    spec: {
+      replicas: p.replicas,
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: selector },
+      // Keep serving through a version change: a new pod must be ready before an old one stops.
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: mastodonPodTemplate(ctx, rt, {
+        component: p.component,
+        version: config.version.tag,
+        mountsMedia: p.mountsMedia,
+        resources: p.resources,
+        container: { name: p.component, ...p.container, ports: [{ name: p.portName, containerPort: p.port, protocol: "TCP" }] },
+      }),
+    },
+  }, childOpts(ctx, { dependsOn }));
+
+  const service = new k8s.core.v1.Service(fullName, {
+    metadata: { name: fullName, namespace, labels: componentLabels(name, p.component) },
+    spec: { selector, ports: [{ name: p.portName, port: p.port, targetPort: p.portName, protocol: "TCP" }] },
+  }, childOpts(ctx));
+
+  disruptionBudget(ctx, p.component, p.replicas, selector, p.component);
+  return { deployment, service };
+}
