@@ -1,0 +1,52 @@
+import * as assert from "node:assert/strict";
+import * as fc from "fast-check";
+import { MastodonPlatform } from "../../provider";
+import { runPolicies } from "../../policy/check";
+import { RecordedResource, runProgram } from "../harness/mocks";
+import { deploy } from "../harness/stack";
+import { validArgs } from "./arbitraries";
+
+/** The findings of the policy pack on what a program registered, as `--policy-pack` would report them. */
+function findings(resources: RecordedResource[], clusterCidrs?: string[]) {
+  return runPolicies(resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs })), clusterCidrs ? { clusterCidrs } : undefined);
+}
+
+describe("the component under its own policy pack", () => {
+  it("passes with its defaults", async () => {
+    const { stack } = await deploy({ domain: "social.example" });
+    assert.deepEqual(findings(stack.resources), []);
+  });
+
+  it("passes for any valid args that keep egress inside the cluster", async () => {
+    await fc.assert(fc.asyncProperty(validArgs.filter((a) => !a.allowPublicEgress), async (args) => {
+      const { stack } = await deploy(args);
+      assert.deepEqual(findings(stack.resources, args.clusterCidrs), []);
+    }), { numRuns: 10 });
+  });
+
+  it("is reported when it opts out with allowPublicEgress", async () => {
+    const { stack } = await deploy({ domain: "social.example", allowPublicEgress: true });
+    const found = findings(stack.resources);
+    assert.ok(found.length > 0);
+    for (const f of found) {
+      assert.equal(f.policy, "networkpolicy-egress-outside-cluster");
+      assert.match(f.resource, /social-public-egress$/);
+      assert.equal(f.enforcementLevel, "mandatory");
+    }
+    assert.ok(found.some((f) => f.message.includes("0.0.0.0/0")));
+  });
+
+  it("is reported when its cluster CIDRs are wider than the pack's", async () => {
+    const { stack } = await deploy({ domain: "social.example", clusterCidrs: ["10.0.0.0/8"] });
+    const found = findings(stack.resources);
+    assert.ok(found.some((f) => f.policy === "networkpolicy-egress-outside-cluster" && f.message.includes("10.0.0.0/8")));
+    assert.deepEqual(findings(stack.resources, ["10.0.0.0/8"]), []);
+  });
+
+  it("passes with a platform whose Traefik reaches an API server inside the pack's ranges", async () => {
+    const { resources } = await runProgram(() => new MastodonPlatform("lab", { installTraefik: true, apiServerCidrs: ["10.43.0.1/32"] }));
+    assert.deepEqual(findings(resources), []);
+    const outside = await runProgram(() => new MastodonPlatform("lab", { installTraefik: true, apiServerCidrs: ["172.18.0.2/32"] }));
+    assert.ok(findings(outside.resources).some((f) => f.message.includes("172.18.0.2/32")));
+  });
+});
