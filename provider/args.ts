@@ -23,9 +23,9 @@ import {
 
 /** CPU and memory quantities in Kubernetes notation. */
 export interface ResourceQuantities {
-  /** CPU, e.g. "250m" or "1". */
+  /** CPU, e.g. "250m" or "1". Defaults to the process's profile (see README). */
   cpu?: string;
-  /** Memory, e.g. "512Mi" or "1Gi". */
+  /** Memory, e.g. "512Mi" or "1Gi". Defaults to the process's profile (see README). */
   memory?: string;
 }
 
@@ -814,6 +814,7 @@ export interface MastodonPlatformArgs {
   /**
    * Addresses of the Kubernetes API server (CIDRs), which the installed Traefik must reach to watch
    * its routes: its pods are egress-isolated like every other. Required with `installTraefik`.
+   * Defaults to none.
    */
   apiServerCidrs?: string[];
   /** The cluster's pod and service ranges, where the installed Traefik may send traffic. Defaults to ["10.42.0.0/16", "10.43.0.0/16"]. */

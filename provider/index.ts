@@ -1,4 +1,6 @@
 /** The components of the `mastodon` Pulumi package. */
+import { servePlugin } from "./schema";
+
 export { MastodonCluster } from "./mastodonCluster";
 export { MastodonPlatform } from "./platform";
 export type {
@@ -20,3 +22,6 @@ export type {
   Tls,
   Web,
 } from "./args";
+
+// Launched by Pulumi as a plugin, the package serves its schema with the secret inputs marked.
+servePlugin();

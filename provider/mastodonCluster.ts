@@ -21,6 +21,11 @@ import { mastodonImages } from "./versions";
 import { mastodonEnv } from "./workloads/env";
 import { MastodonRuntime } from "./workloads/pod";
 
+/**
+ * A complete Mastodon instance on Kubernetes: PostgreSQL and Redis (embedded or external), the web,
+ * streaming and sidekiq processes, the database migrations in Mastodon's order, a Traefik route
+ * with TLS from cert-manager, and NetworkPolicies that keep its pods inside the cluster.
+ */
 export class MastodonCluster extends pulumi.ComponentResource {
   /** The instance's public URL (https://<web host>/). */
   public readonly url!: pulumi.Output<string>;

@@ -47,6 +47,10 @@ export function traefikNetworkPolicySpec(config: MastodonPlatformConfig): k8s.ty
   };
 }
 
+/**
+ * What a cluster needs once, for any number of MastodonCluster instances: cert-manager, optionally
+ * Traefik, and one ClusterIssuer (a private CA every instance trusts, or Let's Encrypt).
+ */
 export class MastodonPlatform extends pulumi.ComponentResource {
   /** Name of the ClusterIssuer instances use (`tls.issuerName`). */
   public readonly issuerName!: pulumi.Output<string>;
