@@ -391,6 +391,20 @@ function strict<S extends z.ZodRawShape>(shape: S) {
   });
 }
 
+/**
+ * A map of strings whose keys are checked one by one: `keyProblem` returns what is expected of a
+ * bad key (zod's own record check would report the map, not the key).
+ */
+function stringMap(what: string, keyProblem: (key: string) => string | undefined, valuePattern = /^/, valueExpected = "a string value") {
+  return z.record(z.string(), z.string({ error: valueExpected }).regex(valuePattern, { error: valueExpected }), { error: what })
+    .superRefine((map, ctx) => {
+      for (const key of Object.keys(map)) {
+        const expected = keyProblem(key);
+        if (expected) ctx.addIssue({ code: "custom", path: [key], input: key, message: expected });
+      }
+    });
+}
+
 const positiveInt = (what: string) => z.number({ error: `${what}: a whole number ≥ 1` }).int({ error: `${what}: a whole number ≥ 1` }).min(1, { error: `${what}: a whole number ≥ 1` });
 const port = z.number({ error: "a port number from 1 to 65535" }).int({ error: "a port number from 1 to 65535" }).min(1, { error: "a port number from 1 to 65535" }).max(65535, { error: "a port number from 1 to 65535" });
 const nonEmpty = (what: string) => z.string({ error: what }).min(1, { error: what });
@@ -519,7 +533,7 @@ function argsObject(name: string) {
     httpsEntryPoint: nonEmpty("a Traefik entry point name").default("websecure"),
     httpEntryPoint: nonEmpty("a Traefik entry point name").default("web"),
     controllerNamespace: k8sName.default("kube-system"),
-    controllerPodLabels: z.record(z.string().regex(LABEL_KEY, { error: "a label key" }), z.string().regex(LABEL_VALUE, { error: "a label value" }), { error: "a map of label keys to values" })
+    controllerPodLabels: stringMap("a map of label keys to values", (key) => (LABEL_KEY.test(key) ? undefined : "a label key such as app.kubernetes.io/name"), LABEL_VALUE, "a label value (letters, digits, '-', '_', '.')")
       .refine((m) => Object.keys(m).length > 0, { error: "at least one label" })
       .default({ "app.kubernetes.io/name": "traefik" }),
     maxRequestBodyBytes: z.number({ error: "a whole number of bytes, at least 104857600 (Mastodon's largest upload)" }).int({ error: "a whole number of bytes" }).min(104857600, { error: "a whole number of bytes, at least 104857600 (Mastodon's largest upload)" }).default(104857600),
@@ -555,17 +569,10 @@ function argsObject(name: string) {
     allowPublicEgress: z.boolean({ error: "true or false" }).default(false),
     ingress,
     tls,
-    extraEnv: z.record(z.string(), z.string({ error: "a string value" }), { error: "a map of environment variable names to values" })
-      .superRefine((env, ctx) => {
-        for (const key of Object.keys(env)) {
-          if (!ENV_NAME.test(key)) {
-            ctx.addIssue({ code: "custom", path: [key], input: key, message: "an environment variable name (letters, digits and _, not starting with a digit)" });
-          } else if (MANAGED_ENV.includes(key)) {
-            ctx.addIssue({ code: "custom", path: [key], input: key, message: "a variable the component does not manage (set this one through its own input)" });
-          }
-        }
-      })
-      .default({}),
+    extraEnv: stringMap("a map of environment variable names to values", (key) =>
+      !ENV_NAME.test(key) ? "an environment variable name (letters, digits and _, not starting with a digit)"
+        : MANAGED_ENV.includes(key) ? "a variable the component does not manage (set this one through its own input)"
+          : undefined).default({}),
   });
 }
 

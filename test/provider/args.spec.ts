@@ -66,6 +66,20 @@ describe("args validation", () => {
     ["an environment variable the component manages", { ...base, extraEnv: { DB_HOST: "elsewhere" } }, ["args.extraEnv.DB_HOST", "a variable the component does not manage"]],
     ["a request body limit below Mastodon's uploads", { ...base, ingress: { maxRequestBodyBytes: 1000 } }, ["args.ingress.maxRequestBodyBytes", "got 1000", "at least 104857600"]],
     ["a namespace Kubernetes refuses", { ...base, namespace: "My Namespace" }, ["args.namespace", '"My Namespace"', "a Kubernetes name"]],
+    ["an image repository with a tag", { ...base, imageRepository: "ghcr.io/mastodon/mastodon:v4.6.7" }, ["args.imageRepository", '"ghcr.io/mastodon/mastodon:v4.6.7"', "an image repository without a tag"]],
+    ["a storage class Kubernetes refuses", { ...base, postgresql: { storageClassName: "Fast SSD" } }, ["args.postgresql.storageClassName", '"Fast SSD"', "a Kubernetes name"]],
+    ["max_connections out of range", { ...base, postgresql: { maxConnections: 5 } }, ["args.postgresql.maxConnections", "got 5", "a whole number from 20 to 10000"]],
+    ["an unknown STARTTLS policy", { ...base, smtp: { server: "mailpit.mail", starttls: "sometimes" } }, ["args.smtp.starttls", '"sometimes"', "auto, always or never"]],
+    ["a port out of range", { ...base, smtp: { server: "mailpit.mail", port: 70000 } }, ["args.smtp.port", "got 70000", "a port number from 1 to 65535"]],
+    ["a malformed sender address", { ...base, smtp: { server: "mailpit.mail", fromAddress: "notifications" } }, ["args.smtp.fromAddress", '"notifications"', "an email address"]],
+    ["an environment variable name the shell refuses", { ...base, extraEnv: { "1ST-VAR": "x" } }, ["args.extraEnv.1ST-VAR", "an environment variable name"]],
+    ["a label key Kubernetes refuses", { ...base, ingress: { controllerPodLabels: { "bad key!": "traefik" } } }, ["args.ingress.controllerPodLabels.bad key!", "a label key such as app.kubernetes.io/name"]],
+    ["no sidekiq worker group at all", { ...base, sidekiqWorkers: [] }, ["args.sidekiqWorkers", "got []", "at least one worker group"]],
+    ["a worker group without queues", { ...base, sidekiqWorkers: [{ name: "a", queues: [] }] }, ["args.sidekiqWorkers[0].queues", "at least one queue"]],
+    ["an empty cluster CIDR list", { ...base, clusterCidrs: [] }, ["args.clusterCidrs", "got []", "at least one CIDR"]],
+    ["a cert-manager install with an existing secret", { ...base, tls: { secretName: "wild", installCertManager: true } }, ["args.tls.installCertManager", "with tls.secretName no certificate is issued"]],
+    ["embedded Redis settings beside an external Redis", { ...base, redis: { persistence: false, external: { host: "redis.db" } } }, ["args.redis.persistence", "redis.external is set"]],
+    ["volume settings beside object storage", { ...base, media: { storageSize: "5Gi", s3: { bucket: "m", endpoint: "http://minio.storage:9000", accessKeyId: "a", secretAccessKey: "b" } } }, ["args.media.storageSize", "media.s3 is set"]],
   ];
 
   for (const [what, args, fragments] of cases) {
