@@ -227,8 +227,11 @@ export interface Ingress {
   httpsEntryPoint?: string;
   /** Traefik entry point for HTTP, redirected to HTTPS. Defaults to "web". */
   httpEntryPoint?: string;
-  /** Namespace of the Traefik pods, allowed through the NetworkPolicies. Defaults to "kube-system" (k3s). */
-  controllerNamespace?: string;
+  /**
+   * Namespace of the Traefik pods, allowed through the NetworkPolicies (a MastodonPlatform's
+   * `ingressControllerNamespace`). Defaults to "kube-system" (k3s).
+   */
+  controllerNamespace?: pulumi.Input<string>;
   /** Labels of the Traefik pods. Defaults to {"app.kubernetes.io/name": "traefik"}. */
   controllerPodLabels?: { [key: string]: string };
   /** Largest request body Traefik accepts, in bytes; above Mastodon's largest upload (99 MB video). Defaults to 104857600 (100 MiB). */
@@ -532,7 +535,7 @@ function argsObject(name: string) {
   const ingress = strict({
     httpsEntryPoint: nonEmpty("a Traefik entry point name").default("websecure"),
     httpEntryPoint: nonEmpty("a Traefik entry point name").default("web"),
-    controllerNamespace: k8sName.default("kube-system"),
+    controllerNamespace: deferrable(component, "ingress.controllerNamespace", k8sName).default("kube-system"),
     controllerPodLabels: stringMap("a map of label keys to values", (key) => (LABEL_KEY.test(key) ? undefined : "a label key such as app.kubernetes.io/name"), LABEL_VALUE, "a label value (letters, digits, '-', '_', '.')")
       .refine((m) => Object.keys(m).length > 0, { error: "at least one label" })
       .default({ "app.kubernetes.io/name": "traefik" }),

@@ -28,6 +28,9 @@ export function traefikValues() {
     ingressClass: { enabled: true, isDefaultClass: true, name: "traefik" },
     providers: { kubernetesCRD: { enabled: true }, kubernetesIngress: { enabled: true } },
     ports: { web: { port: TRAEFIK_PORTS.web }, websecure: { port: TRAEFIK_PORTS.websecure } },
+    // A cluster without a load balancer (kind, kubeadm) never gives the Service an address: do
+    // not hold `pulumi up` for it; the lab reaches Traefik through its cluster DNS name.
+    service: { annotations: { "pulumi.com/skipAwait": "true" } },
   };
 }
 
@@ -60,6 +63,8 @@ export class MastodonPlatform extends pulumi.ComponentResource {
   public readonly caCertificate!: pulumi.Output<string>;
   /** Namespace of the ingress controller's pods (`ingress.controllerNamespace`). */
   public readonly ingressControllerNamespace!: pulumi.Output<string>;
+  /** Cluster DNS name of the ingress controller's Service, where a lab's names should point. */
+  public readonly ingressServiceHost!: pulumi.Output<string>;
 
   constructor(name: string, args: MastodonPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     const config = parsePlatformArgs(name, args);
@@ -90,7 +95,9 @@ export class MastodonPlatform extends pulumi.ComponentResource {
       caCertificate = ca.cert.certPem;
     }
 
+    // k3s's own Traefik, unless the platform installs one.
     let controllerNamespace = pulumi.output("kube-system");
+    let serviceHost = pulumi.output("traefik.kube-system.svc.cluster.local");
     if (config.installTraefik) {
       const namespace = new k8s.core.v1.Namespace(`${name}-traefik`, {
         metadata: { name: config.traefikNamespace, labels: labels(name) },
@@ -107,17 +114,21 @@ export class MastodonPlatform extends pulumi.ComponentResource {
         values: traefikValues(),
       }, child);
       controllerNamespace = namespace.metadata.name;
+      // The chart names its Service after the release, which helm.v4.Chart names after the resource.
+      serviceHost = pulumi.interpolate`${name}-traefik.${namespace.metadata.name}.svc.cluster.local`;
     }
 
     this.issuerName = issuerName;
     this.issuerKind = pulumi.output("ClusterIssuer");
     this.caCertificate = caCertificate;
     this.ingressControllerNamespace = controllerNamespace;
+    this.ingressServiceHost = serviceHost;
     this.registerOutputs({
       issuerName: this.issuerName,
       issuerKind: this.issuerKind,
       caCertificate: this.caCertificate,
       ingressControllerNamespace: this.ingressControllerNamespace,
+      ingressServiceHost: this.ingressServiceHost,
     });
   }
 }

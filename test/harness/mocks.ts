@@ -167,3 +167,23 @@ export async function runProgram<T>(program: () => T): Promise<{ result: T; reso
   await waitForRPCs();
   return { result, resources: recorder.snapshot() };
 }
+
+/**
+ * Runs the Pulumi program in `modulePath` afresh (as `pulumi up` would load it), with `config`
+ * (keys without the project prefix) added to the stack config, and records what it registers.
+ * Returns the program's exports as `result`.
+ */
+export async function runProgramModule<T = Record<string, pulumi.Output<unknown>>>(modulePath: string, config: Record<string, string> = {}) {
+  const saved = pulumi.runtime.allConfig();
+  const project = pulumi.getProject();
+  return runProgram(() => {
+    pulumi.runtime.setAllConfig({ ...saved, ...Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, v])) });
+    try {
+      delete require.cache[modulePath];
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(modulePath) as T;
+    } finally {
+      pulumi.runtime.setAllConfig(saved);
+    }
+  });
+}

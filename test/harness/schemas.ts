@@ -24,7 +24,8 @@ export function apiOf(type: string): { apiVersion: string; kind: string } | unde
 }
 
 export function isKubernetesObject(r: RecordedResource): boolean {
-  return r.custom && apiOf(r.type) !== undefined && !r.type.startsWith("kubernetes:helm") && !r.type.startsWith("kubernetes:yaml");
+  // Helm releases and charts are not Kubernetes objects themselves (a chart's objects are its children).
+  return r.custom && apiOf(r.type) !== undefined && !r.type.startsWith("kubernetes:helm.sh/") && !r.type.startsWith("kubernetes:yaml");
 }
 
 const models = new Map<string, any>();

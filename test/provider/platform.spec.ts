@@ -20,7 +20,7 @@ describe("two instances sharing one platform", () => {
         new MastodonCluster(name, {
           domain: `${name}.fediverse.test`,
           tls: { issuerName: p.issuerName, caCertificate: p.caCertificate },
-          ingress: { controllerNamespace: "traefik" },
+          ingress: { controllerNamespace: p.ingressControllerNamespace },
         });
       }
       return p;
@@ -75,6 +75,15 @@ describe("two instances sharing one platform", () => {
     assert.equal(chart.namespace, "traefik");
     const policy = stack.get(KIND.NetworkPolicy, "lab-traefik").inputs.spec;
     assert.deepEqual(policy.policyTypes, ["Ingress", "Egress"]);
+    // No load balancer in a lab cluster: `pulumi up` must not wait for one.
+    assert.equal(chart.values.service.annotations["pulumi.com/skipAwait"], "true");
+  });
+
+  it("says where the ingress controller runs, for NetworkPolicies and lab DNS", async () => {
+    assert.equal(await valueOf(platform.ingressControllerNamespace), "traefik");
+    assert.equal(await valueOf(platform.ingressServiceHost), "lab-traefik.traefik.svc.cluster.local");
+    const from = stack.get(KIND.NetworkPolicy, "one-ingress-controller").inputs.spec.ingress[0].from[0];
+    assert.deepEqual(from.namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": "traefik" });
   });
 
   it("produces objects that are valid against their schemas", async () => {
@@ -89,6 +98,7 @@ describe("MastodonPlatform settings", () => {
     assert.equal(stack.get(KIND.ClusterIssuer, "public-acme").inputs.spec.acme.email, "admin@example.org");
     assert.equal(stack.find(KIND.ClusterIssuer, "public-ca"), undefined);
     assert.equal(await valueOf(result.caCertificate), "");
+    assert.equal(await valueOf(result.ingressServiceHost), "traefik.kube-system.svc.cluster.local", "k3s's Traefik");
   });
 
   it("lets Traefik reach the cluster, DNS and the API server, and nothing else", () => {

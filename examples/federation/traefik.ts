@@ -1,0 +1,26 @@
+/**
+ * The lab's ingress controller is k3s's built-in Traefik (the default), or the Traefik a
+ * MastodonPlatform installs (`installTraefik`, for clusters without one); the platform's outputs
+ * say where it runs. Either way its access logs are on, so the lab shows every ActivityPub request
+ * going by: the platform's Traefik has them on already, k3s's gets them here.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+
+/** Values merged into k3s's packaged Traefik chart: access logs on. */
+export const K3S_TRAEFIK_VALUES = ["logs:", "  access:", "    enabled: true", ""].join("\n");
+
+/**
+ * Turns on the access logs of k3s's Traefik. k3s installs Traefik with its helm-controller and
+ * merges `valuesContent` of a HelmChartConfig of the same name and namespace into the chart's
+ * values (the controller upgrades the release when it changes). The installed-by-platform Traefik
+ * has access logs on already.
+ */
+export function k3sTraefikAccessLogs(opts: pulumi.CustomResourceOptions = {}): k8s.apiextensions.CustomResource {
+  return new k8s.apiextensions.CustomResource("k3s-traefik", {
+    apiVersion: "helm.cattle.io/v1",
+    kind: "HelmChartConfig",
+    metadata: { name: "traefik", namespace: "kube-system" },
+    spec: { valuesContent: K3S_TRAEFIK_VALUES },
+  }, opts);
+}
