@@ -41,10 +41,15 @@ export function servingProcess(ctx: BuildContext, rt: MastodonRuntime, p: Servin
     },
   }, childOpts(ctx, { dependsOn }));
 
+  // @pulumi/kubernetes awaits a Service until a pod it selects is ready, under the Service's own 10-minute timeout.
+  // Created alongside the Deployment on a first install, that one wait would span PostgreSQL's start, the whole
+  // pre-deployment migration and the rollout, and could time out while each of them is on schedule. Created after
+  // the Deployment is rolled out, it is ready at once; the route to it (IngressRoute) only names it, so nothing
+  // serves traffic earlier than before.
   const service = new k8s.core.v1.Service(fullName, {
     metadata: { name: fullName, namespace, labels: componentLabels(name, p.component) },
     spec: { selector, ports: [{ name: p.portName, port: p.port, targetPort: p.portName, protocol: "TCP" }] },
-  }, childOpts(ctx));
+  }, childOpts(ctx, { dependsOn: [deployment] }));
 
   disruptionBudget(ctx, p.component, p.replicas, selector, p.component);
   return { deployment, service };

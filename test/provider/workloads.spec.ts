@@ -115,6 +115,16 @@ describe("Mastodon's processes", () => {
     assert.deepEqual(streaming.ports.map((p: any) => p.port), [4000]);
   });
 
+  it("creates the web and streaming Services after their Deployments, so their readiness wait spans no migration", () => {
+    for (const component of ["web", "streaming"]) {
+      const service = stack.get(KIND.Service, `social-${component}`);
+      const deployment = stack.get(KIND.Deployment, `social-${component}`);
+      assert.ok(stack.directDependencies(service).includes(deployment), `${service.name} does not wait for its Deployment`);
+      const pre = stack.ofType(KIND.Job).find((j) => j.name.startsWith("social-db-migrate-pre"))!;
+      assert.ok(stack.dependsOn(deployment, pre), "the Deployment no longer waits for the pre-deployment migration");
+    }
+  });
+
   it("mounts media in web and sidekiq and keeps them on the volume's node", () => {
     for (const name of ["social-web", "social-sidekiq-default", "social-sidekiq-mail"]) {
       const w = stack.get(KIND.Deployment, name);
