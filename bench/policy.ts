@@ -7,6 +7,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { runPolicies } from "../policy/check";
+import { growthExponent, median } from "./harness";
 import { SYNTHETIC_CONFIG, syntheticStack } from "./synthetic";
 
 const SIZES = [1_000, 10_000, 50_000];
@@ -14,27 +15,6 @@ const RUNS = 7;
 const MIN_SAMPLE = 10_000;
 const BUDGET_10K_MS = 1000;
 const MAX_EXPONENT = 1.1;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/** Least-squares slope of log(time) on log(size). */
-function fittedExponent(points: Array<{ size: number; ms: number }>): number {
-  const xs = points.map((p) => Math.log(p.size));
-  const ys = points.map((p) => Math.log(p.ms));
-  const mx = xs.reduce((a, b) => a + b) / xs.length;
-  const my = ys.reduce((a, b) => a + b) / ys.length;
-  let num = 0;
-  let den = 0;
-  xs.forEach((x, i) => {
-    num += (x - mx) * (ys[i] - my);
-    den += (x - mx) ** 2;
-  });
-  return num / den;
-}
 
 function main(): number {
   // Warm the JIT on a mid-sized stack so the smallest size is not measured cold.
@@ -57,7 +37,7 @@ function main(): number {
   }
   const results = SIZES.map((size, i) => ({ size, ms: median(times[i]), findings: findings[i] }));
 
-  const exponent = fittedExponent(results);
+  const exponent = growthExponent(results.map((r) => ({ x: r.size, y: r.ms })));
   console.log("| resources | NetworkPolicies | ipBlocks | findings | median time (ms) | resources/s | slope from previous |");
   console.log("|---:|---:|---:|---:|---:|---:|---:|");
   results.forEach((r, i) => {
