@@ -3,10 +3,14 @@
  *
  *   data tier ready ─► pre-deployment migration ─► web, streaming, sidekiq rolled out ─► post-deployment migration
  *
- * 1. The pre-deployment Job runs `db:prepare` with SKIP_POST_DEPLOYMENT_MIGRATIONS=true, in the NEW
- *    image, against PostgreSQL directly. On a fresh database it creates and loads the schema; on an
- *    existing one it runs the pending pre-deployment migrations. It waits for PostgreSQL and Redis
- *    to be ready (the engine awaits their StatefulSets).
+ * 1. The pre-deployment Job runs in the NEW image, against PostgreSQL directly, once PostgreSQL and
+ *    Redis are ready (the engine awaits their StatefulSets). On an existing database it runs the
+ *    pending pre-deployment migrations (`db:migrate` with SKIP_POST_DEPLOYMENT_MIGRATIONS=true). On
+ *    an empty one it loads the schema with `db:prepare`, WITHOUT that variable: loading the schema
+ *    marks as done the migrations it finds, and with the variable set Mastodon hides
+ *    db/post_migrate, so the post-deployment step would then replay every post-deployment
+ *    migration against the final schema, and fail (the official chart likewise prepares a new
+ *    database without it).
  * 2. Every Deployment depends on it: the engine rolls them out only after it completed, and awaits
  *    each rollout (every pod on the new ReplicaSet).
  * 3. The post-deployment Job (`db:migrate`) depends on every Deployment.
@@ -30,8 +34,29 @@ import { webDeployment } from "./workloads/web";
 
 export type MigrationStep = "pre" | "post";
 
+/** Exit status of the probe below when the database has no schema yet (or does not exist). */
+export const EMPTY_DATABASE_STATUS = 3;
+
+/**
+ * The pre-deployment step: probe whether the database has a schema, then either load it (a fresh
+ * install) or run only the pre-deployment migrations (an upgrade). A probe that fails for another
+ * reason (the database unreachable) fails the Job rather than guess: guessing "empty" would run
+ * the post-deployment migrations before the rollout.
+ */
+export const PRE_MIGRATION_SCRIPT = [
+  "status=0",
+  "bundle exec rails runner '" +
+    "begin; exit(ActiveRecord::Base.connection_pool.with_connection { |c| c.table_exists?(:schema_migrations) } ? 0 : " +
+    `${EMPTY_DATABASE_STATUS}); rescue ActiveRecord::NoDatabaseError; exit ${EMPTY_DATABASE_STATUS}; end' || status=$?`,
+  'case "$status" in',
+  '  0) echo "existing database: running the pre-deployment migrations"; export SKIP_POST_DEPLOYMENT_MIGRATIONS=true; exec bundle exec rails db:migrate ;;',
+  `  ${EMPTY_DATABASE_STATUS}) echo "empty database: loading the schema"; exec bundle exec rails db:prepare ;;`,
+  '  *) echo "could not read the database schema (status $status)" >&2; exit "$status" ;;',
+  "esac",
+].join("\n");
+
 export const MIGRATION_COMMANDS: Record<MigrationStep, string[]> = {
-  pre: ["bundle", "exec", "rails", "db:prepare"],
+  pre: ["/bin/sh", "-c", PRE_MIGRATION_SCRIPT],
   post: ["bundle", "exec", "rails", "db:migrate"],
 };
 
@@ -44,7 +69,6 @@ export function migrationJobName(name: string, step: MigrationStep, image: strin
 export function migrationJob(ctx: BuildContext, rt: MastodonRuntime, step: MigrationStep, dependsOn: pulumi.Input<pulumi.Resource>[]) {
   const { name, namespace, config } = ctx;
   const env: Record<string, string> = { DB_POOL: "2" };
-  if (step === "pre") env.SKIP_POST_DEPLOYMENT_MIGRATIONS = "true";
   return new k8s.batch.v1.Job(`${name}-db-migrate-${step}`, {
     metadata: {
       name: migrationJobName(name, step, rt.image),

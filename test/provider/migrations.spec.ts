@@ -1,5 +1,9 @@
 import * as assert from "node:assert/strict";
-import { migrationJobName } from "../../provider/migrations";
+import * as childProcess from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { EMPTY_DATABASE_STATUS, PRE_MIGRATION_SCRIPT, migrationJobName } from "../../provider/migrations";
 import { KIND, Stack, deploy } from "../harness/stack";
 
 const env = (job: { inputs: any }) =>
@@ -42,10 +46,51 @@ describe("migrations, in the order Mastodon requires", () => {
     }
   });
 
-  it("prepares the database and skips post-deployment migrations in the pre step", () => {
+  it("runs the pre step as a probe of the schema, then prepare or pre-deployment migrations", () => {
     const container = pre().inputs.spec.template.spec.containers[0];
-    assert.deepEqual(container.command, ["bundle", "exec", "rails", "db:prepare"]);
-    assert.equal(env(pre()).SKIP_POST_DEPLOYMENT_MIGRATIONS, "true");
+    assert.deepEqual(container.command, ["/bin/sh", "-c", PRE_MIGRATION_SCRIPT]);
+    // The variable is set by the script for an existing database only, never for the whole Job.
+    assert.equal(env(pre()).SKIP_POST_DEPLOYMENT_MIGRATIONS, undefined);
+  });
+
+  describe("the pre step's script, run by sh with a stand-in for bundle", () => {
+    /** Runs the Job's own command with `bundle` recording its arguments and SKIP_POST_DEPLOYMENT_MIGRATIONS. */
+    function runPreStep(probeStatus: number) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pre-migration-"));
+      const log = path.join(dir, "calls");
+      fs.writeFileSync(path.join(dir, "bundle"), [
+        "#!/bin/sh",
+        `echo "$* skip=\${SKIP_POST_DEPLOYMENT_MIGRATIONS:-unset}" >> "${log}"`,
+        `case "$3" in runner) exit ${probeStatus} ;; esac`,
+        "exit 0",
+      ].join("\n"), { mode: 0o755 });
+      const command: string[] = pre().inputs.spec.template.spec.containers[0].command;
+      const result = childProcess.spawnSync(command[0], command.slice(1), {
+        env: { PATH: `${dir}:${process.env.PATH}` },
+        encoding: "utf8",
+      });
+      const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
+      fs.rmSync(dir, { recursive: true, force: true });
+      return { status: result.status, calls: calls.map((c) => c.replace(/^exec rails runner .*( skip=)/s, "exec rails runner …$1")) };
+    }
+
+    it("loads the schema without SKIP_POST_DEPLOYMENT_MIGRATIONS on an empty database", () => {
+      const { status, calls } = runPreStep(EMPTY_DATABASE_STATUS);
+      assert.equal(status, 0);
+      assert.deepEqual(calls, ["exec rails runner … skip=unset", "exec rails db:prepare skip=unset"]);
+    });
+
+    it("runs only the pre-deployment migrations on an existing database", () => {
+      const { status, calls } = runPreStep(0);
+      assert.equal(status, 0);
+      assert.deepEqual(calls, ["exec rails runner … skip=unset", "exec rails db:migrate skip=true"]);
+    });
+
+    it("fails, migrating nothing, when the schema cannot be read", () => {
+      const { status, calls } = runPreStep(1);
+      assert.equal(status, 1);
+      assert.deepEqual(calls, ["exec rails runner … skip=unset"]);
+    });
   });
 
   it("runs every migration in the post step", () => {
@@ -77,7 +122,7 @@ describe("migrations, in the order Mastodon requires", () => {
 describe("migrations and versions", () => {
   it("names each Job after its image, so a version change runs both steps again", async () => {
     const { stack: before } = await deploy({ domain: "social.example", version: "v4.5.2" });
-    const { stack: after } = await deploy({ domain: "social.example", version: "v4.6.7" });
+    const { stack: after } = await deploy({ domain: "social.example", version: "v4.6.6" });
     for (const step of ["pre", "post"]) {
       const a = before.get(KIND.Job, `social-db-migrate-${step}`).inputs.metadata.name;
       const b = after.get(KIND.Job, `social-db-migrate-${step}`).inputs.metadata.name;
