@@ -1,7 +1,7 @@
 /**
  * The deployment's critical path, from the dependency graph the component registers (one default instance): the
  * longest chain of steps `pulumi up` waits on, for a first install (every resource new) and for a version change
- * (v4.5.2 → v4.6.7: only the resources whose desired state changes, per `changedUrns`).
+ * (v4.5.2 → v4.6.6: only the resources whose desired state changes, per `changedUrns`).
  *
  * Weights: 1 for a resource the Kubernetes provider awaits (StatefulSet, Deployment, Job, a Certificate annotated
  * `pulumi.com/waitFor`, the cert-manager helm release), 0 for quick ones (Namespace, PersistentVolumeClaim) and
@@ -16,7 +16,7 @@ import { KIND, Stack } from "../test/harness/stack";
 import { Section, Target, inChild, sectionMain, table } from "./harness";
 
 const OLD_VERSION = "v4.5.2";
-const NEW_VERSION = "v4.6.7";
+const NEW_VERSION = "v4.6.6";
 
 /** A node of the dependency graph: a resource as the recorder saw it. */
 type Node = RecordedResource;

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
-import { InvalidArgsError, deferrable, parseOrThrow } from "./validation";
+import { InvalidArgsError, deferrable, formatValue, parseOrThrow } from "./validation";
 import {
   DEFAULT_IMAGE_REPOSITORY,
   DEFAULT_STREAMING_IMAGE_REPOSITORY,
@@ -49,7 +49,11 @@ export interface ExternalPostgresql {
   user?: string;
   /** Password (DB_PASS), kept as a Pulumi secret. Required. */
   password: pulumi.Input<string>;
-  /** libpq sslmode (DB_SSLMODE): disable, allow, prefer, require, verify-ca or verify-full. Defaults to "prefer". */
+  /**
+   * libpq sslmode (DB_SSLMODE): disable, allow, prefer, require, verify-ca or verify-full. Defaults to "prefer".
+   * With prefer or allow DB_SSLMODE is left unset (Rails negotiates TLS; the streaming server connects without);
+   * with require or verify-* the streaming server also verifies the server's certificate.
+   */
   sslMode?: string;
   /**
    * Host that reaches PostgreSQL without a transaction-pooling PgBouncer, used by the migration
@@ -184,7 +188,7 @@ export interface SidekiqWorker {
 export interface MastodonSecrets {
   /** SECRET_KEY_BASE. Defaults to 128 random hex characters, generated once. */
   secretKeyBase?: pulumi.Input<string>;
-  /** OTP_SECRET (used before 4.4). Defaults to 128 random hex characters, generated once. */
+  /** OTP_SECRET (read by 4.3's 2FA migration; given to every version). Defaults to 128 random hex characters, generated once. */
   otpSecret?: pulumi.Input<string>;
   /** VAPID_PRIVATE_KEY (give with `vapidPublicKey`). Defaults to a generated P-256 key. */
   vapidPrivateKey?: pulumi.Input<string>;
@@ -252,7 +256,8 @@ export interface Tls {
   secretName?: string;
   /**
    * CA certificate (PEM) that every Mastodon pod trusts, so that instances signed by a private CA
-   * federate over HTTPS. Defaults to the instance's own CA when it creates one, else none.
+   * federate over HTTPS; empty means none (what a MastodonPlatform using Let's Encrypt exports). Defaults to
+   * the instance's own CA when it creates one, else none.
    */
   caCertificate?: pulumi.Input<string>;
   /** Let's Encrypt (ACME, HTTP-01 through Traefik) for a public instance: the contact email. Defaults to none. */
@@ -276,7 +281,7 @@ export interface MastodonClusterArgs {
   domain: pulumi.Input<string>;
   /** Host name that serves the web interface and API when it differs from `domain` (WEB_DOMAIN). Defaults to `domain`. */
   webDomain?: pulumi.Input<string>;
-  /** Mastodon release tag, from v4.2.0 on; every image derives from it. Defaults to "v4.6.7". */
+  /** Mastodon release tag, from v4.2.0 on; every image derives from it. Defaults to "v4.6.6". */
   version?: string;
   /** Repository of the image that runs web, sidekiq and the Jobs. Defaults to "ghcr.io/mastodon/mastodon". */
   imageRepository?: string;
@@ -285,7 +290,7 @@ export interface MastodonClusterArgs {
   /** Namespace of every object of the instance. Defaults to the component's name. */
   namespace?: string;
   /**
-   * Create the namespace. The namespace is kept when the stack is destroyed (deleting it would
+   * Create the namespace. It is protected and kept when the stack is destroyed (deleting it would
    * delete the data volumes); set false to use a namespace you manage. Defaults to true.
    */
   createNamespace?: boolean;
@@ -326,7 +331,8 @@ export interface MastodonClusterArgs {
   tls?: Tls;
   /**
    * More Mastodon environment variables (e.g. {"SINGLE_USER_MODE": "true"}) for every Mastodon
-   * process. Variables the component manages are refused. Defaults to none.
+   * process, kept in a plain ConfigMap (not for credentials). Variables the component manages (the database,
+   * Redis, secrets, SMTP, S3, TLS trust and process settings) are refused. Defaults to none.
    */
   extraEnv?: { [key: string]: string };
 }
@@ -366,7 +372,10 @@ export const MANAGED_ENV = [
   "REDIS_URL", "SECRET_KEY_BASE", "OTP_SECRET", "VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY",
   "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY", "ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY",
   "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT", "PORT", "BIND", "WEB_CONCURRENCY", "MAX_THREADS",
-  "ALLOWED_PRIVATE_ADDRESSES", "UPDATE_CHECK_URL", "S3_ENABLED", "SMTP_SERVER", "SMTP_PASSWORD",
+  "ALLOWED_PRIVATE_ADDRESSES", "UPDATE_CHECK_URL", "RAILS_SERVE_STATIC_FILES", "STREAMING_CLUSTER_NUM",
+  "S3_ENABLED", "S3_BUCKET", "S3_ENDPOINT", "S3_REGION", "S3_PROTOCOL", "S3_HOSTNAME", "S3_ALIAS_HOST",
+  "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+  "SMTP_SERVER", "SMTP_PORT", "SMTP_LOGIN", "SMTP_PASSWORD", "SMTP_FROM_ADDRESS", "SMTP_ENABLE_STARTTLS",
   "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "SKIP_POST_DEPLOYMENT_MIGRATIONS",
 ];
 
@@ -546,7 +555,8 @@ function argsObject(name: string) {
     issuerName: deferrable(component, "tls.issuerName", k8sName).optional(),
     issuerKind: z.enum(["ClusterIssuer", "Issuer"], { error: "ClusterIssuer or Issuer" }).optional(),
     secretName: k8sName.optional(),
-    caCertificate: deferrable(component, "tls.caCertificate", z.string({ error: "a PEM certificate" }).regex(/-----BEGIN CERTIFICATE-----/, { error: "a PEM certificate (-----BEGIN CERTIFICATE-----...)" })).optional(),
+    // Empty: no private CA, as an ACME MastodonPlatform exports, so its `caCertificate` can be wired in unchanged.
+    caCertificate: deferrable(component, "tls.caCertificate", z.string({ error: "a PEM certificate, or empty for none" }).regex(/^$|-----BEGIN CERTIFICATE-----/, { error: "a PEM certificate (-----BEGIN CERTIFICATE-----...), or empty for none" })).optional(),
     acmeEmail: z.string({ error: "an email address" }).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { error: "an email address" }).optional(),
     acmeServer: z.url({ error: "an ACME directory URL" }).optional(),
     installCertManager: z.boolean({ error: "true or false" }).optional(),
@@ -611,6 +621,31 @@ export function isInCluster(host: string, cidrs: string[]): boolean {
   }
   const labels = host.split(".");
   return labels.length <= 2 || host.endsWith(".svc") || /\.svc\.cluster\.local\.?$/.test(host);
+}
+
+const ISOLATED_DATA_HOST = "an in-cluster Service or an address in clusterCidrs while egress is limited to the cluster " +
+  "(add the server's range to clusterCidrs, or set allowPublicEgress)";
+
+/** The hosts of external PostgreSQL and Redis servers, with their paths in args. */
+function externalDataHosts(a: ParsedArgs): Array<[string[], pulumi.Input<string> | undefined]> {
+  return [
+    [["postgresql", "external", "host"], a.postgresql.external?.host],
+    [["postgresql", "external", "directHost"], a.postgresql.external?.directHost],
+    [["redis", "external", "host"], a.redis.external?.host],
+  ];
+}
+
+/** An external server's host given as an Output, held to the isolation rule when it resolves. */
+function isolatedHost(name: string, a: ParsedArgs, path: string[], host: pulumi.Input<string>): pulumi.Input<string>;
+function isolatedHost(name: string, a: ParsedArgs, path: string[], host: pulumi.Input<string> | undefined): pulumi.Input<string> | undefined;
+function isolatedHost(name: string, a: ParsedArgs, path: string[], host: pulumi.Input<string> | undefined) {
+  if (a.allowPublicEgress || host === undefined || typeof host === "string") return host;
+  return pulumi.output(host).apply((resolved) => {
+    if (!isInCluster(resolved, a.clusterCidrs)) {
+      throw new InvalidArgsError(`MastodonCluster "${name}"`, [`args.${path.join(".")}: got ${formatValue(path.join("."), resolved)}; expected ${ISOLATED_DATA_HOST}`]);
+    }
+    return resolved;
+  });
 }
 
 function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
@@ -702,6 +737,10 @@ function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
     if (a.media.s3 && !isInCluster(new URL(a.media.s3.endpoint).hostname, a.clusterCidrs)) {
       issue(ctx, ["media", "s3", "endpoint"], a.media.s3.endpoint, "an in-cluster endpoint while egress is limited to the cluster (set allowPublicEgress to reach outside object storage)");
     }
+    // External data servers given as Outputs are checked when they resolve (see `resolve`).
+    for (const [path, host] of externalDataHosts(a)) {
+      if (typeof host === "string" && !isInCluster(host, a.clusterCidrs)) issue(ctx, path, host, ISOLATED_DATA_HOST);
+    }
     if (a.tls.acmeEmail !== undefined) {
       issue(ctx, ["tls", "acmeEmail"], a.tls.acmeEmail, "nothing while egress is limited to the cluster: ACME certificates are for public instances (set allowPublicEgress)");
     }
@@ -754,7 +793,11 @@ function resolve(name: string, a: ParsedArgs) {
     createNamespace: a.createNamespace,
     postgresql: {
       embedded: embeddedPostgresql,
-      external: a.postgresql.external,
+      external: a.postgresql.external && {
+        ...a.postgresql.external,
+        host: isolatedHost(name, a, ["postgresql", "external", "host"], a.postgresql.external.host),
+        directHost: isolatedHost(name, a, ["postgresql", "external", "directHost"], a.postgresql.external.directHost),
+      },
       maxConnections: a.postgresql.maxConnections,
       image: a.postgresql.image ?? POSTGRES_IMAGE,
       storageSize: a.postgresql.storageSize ?? "8Gi",
@@ -763,7 +806,7 @@ function resolve(name: string, a: ParsedArgs) {
     },
     redis: {
       embedded: embeddedRedis,
-      external: a.redis.external,
+      external: a.redis.external && { ...a.redis.external, host: isolatedHost(name, a, ["redis", "external", "host"], a.redis.external.host) },
       image: a.redis.image ?? REDIS_IMAGE,
       persistence: a.redis.persistence ?? true,
       storageSize: a.redis.storageSize ?? "1Gi",

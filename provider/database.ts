@@ -44,8 +44,12 @@ export function embeddedPostgresql(ctx: BuildContext, password: pulumi.Output<st
         // A subdirectory: the volume's root may hold lost+found, which initdb refuses.
         { name: "PGDATA", value: `${DATA_DIR}/pgdata` },
       ],
-      readinessProbe: execProbe(ready, 5, 6, 5),
-      livenessProbe: execProbe(ready, 10, 6, 30),
+      // Start-up (initdb, or crash recovery replaying WAL) may take long: up to 15 minutes.
+      startupProbe: execProbe(ready, 10, 90),
+      readinessProbe: execProbe(ready, 5, 6),
+      // Alive while it answers at all: pg_isready exits 1 while the server rejects connections
+      // (recovering, shutting down), which is no reason to kill it; 2 means no answer.
+      livenessProbe: execProbe(["sh", "-c", `${ready.join(" ")} --timeout=5; [ $? -le 1 ]`], 10, 6),
     }),
   });
 }

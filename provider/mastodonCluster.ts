@@ -60,7 +60,8 @@ export class MastodonCluster extends pulumi.ComponentResource {
             "pod-security.kubernetes.io/enforce-version": "latest",
           },
         },
-      }, { parent: this, retainOnDelete: true }).metadata.name
+      // Deleting a namespace deletes its volumes: protected and retained like them.
+      }, { parent: this, protect: true, retainOnDelete: true }).metadata.name
       : pulumi.output(config.namespace);
     const ctx: BuildContext = { name, namespace, config, opts: { parent: this } };
 

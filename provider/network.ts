@@ -107,7 +107,10 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
   specs["cluster-egress"] = {
     podSelector: federating,
     policyTypes: ["Egress"],
-    egress: [{ to: cidrPeers(config.clusterCidrs) }],
+    // Every pod of every namespace, besides the ranges: whether an ipBlock matches pod addresses is left to each
+    // network plugin (kube-router does, Cilium does not), and another instance is reached through the ingress
+    // controller's pods once its Service address is translated.
+    egress: [{ to: [{ namespaceSelector: {} }, ...cidrPeers(config.clusterCidrs)] }],
   };
   if (config.allowPublicEgress) {
     specs["public-egress"] = {

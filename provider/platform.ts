@@ -24,6 +24,8 @@ const labels = (name: string) => ({ "app.kubernetes.io/part-of": "mastodon", "ap
 /** The Traefik chart's values: access logs on (the lab watches ActivityPub go by), ports as k3s names them. */
 export function traefikValues() {
   return {
+    // Egress stays in the cluster: the version check could only fail, every cycle, in the logs.
+    global: { checkNewVersion: false, sendAnonymousUsage: false },
     logs: { access: { enabled: true } },
     ingressClass: { enabled: true, isDefaultClass: true, name: "traefik" },
     providers: { kubernetesCRD: { enabled: true }, kubernetesIngress: { enabled: true } },

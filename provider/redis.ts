@@ -42,8 +42,11 @@ export function embeddedRedis(ctx: BuildContext, password: pulumi.Output<string>
         { name: "REDIS_PASSWORD", valueFrom: passwordRef },
         { name: "REDISCLI_AUTH", valueFrom: passwordRef },
       ],
-      readinessProbe: execProbe(ping, 5, 6, 2),
-      livenessProbe: execProbe(ping, 10, 6, 15),
+      // Loading a large append-only file may take long: up to 15 minutes to start.
+      startupProbe: execProbe(ping, 10, 90),
+      readinessProbe: execProbe(ping, 5, 6),
+      // Alive while it answers, LOADING included (it replies so while reading its data back).
+      livenessProbe: execProbe(["sh", "-c", `redis-cli -p ${REDIS_PORT} ping | grep -qE 'PONG|LOADING'`], 10, 6),
     }),
   });
 }

@@ -1,7 +1,9 @@
 /**
  * Volumes that hold data: each a PersistentVolumeClaim of its own (never a StatefulSet template,
- * which cannot grow and would be replaced), kept when the stack is destroyed or a claim would be
- * replaced (`retainOnDelete`), and free of every input a version, size or replica change touches.
+ * which cannot grow and would be replaced), free of every input a version, size or replica change
+ * touches, `protect`ed (the engine refuses to replace or delete it: a change of namespace, name,
+ * storage class or access mode fails at preview instead of starting the instance on an empty
+ * claim) and `retainOnDelete` (should it be unprotected and deleted, the claim stays in the cluster).
  */
 import * as k8s from "@pulumi/kubernetes";
 import { BuildContext, childOpts } from "./context";
@@ -30,7 +32,7 @@ export function persistentVolumeClaim(ctx: BuildContext, spec: ClaimSpec): k8s.c
     },
     // A claim on a WaitForFirstConsumer class (k3s local-path) is Pending until a pod mounts it;
     // @pulumi/kubernetes counts that as ready, so the pod that mounts it can be created.
-    childOpts(ctx, { retainOnDelete: true }),
+    childOpts(ctx, { protect: true, retainOnDelete: true }),
   );
 }
 

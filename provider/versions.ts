@@ -4,7 +4,7 @@
  */
 
 /** The release deployed when `version` is not given. */
-export const DEFAULT_VERSION = "v4.6.7";
+export const DEFAULT_VERSION = "v4.6.6";
 
 /** The oldest release this component can deploy and upgrade. */
 export const MINIMUM_VERSION = "v4.2.0";
@@ -12,7 +12,7 @@ export const MINIMUM_VERSION = "v4.2.0";
 export const DEFAULT_IMAGE_REPOSITORY = "ghcr.io/mastodon/mastodon";
 export const DEFAULT_STREAMING_IMAGE_REPOSITORY = "ghcr.io/mastodon/mastodon-streaming";
 
-/** Release tags: v4.6.7, v4.5.0-beta.1, v4.3.0-rc.1 ... */
+/** Release tags: v4.6.6, v4.5.0-beta.1, v4.3.0-rc.1 ... */
 export const VERSION_PATTERN = /^v(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/;
 
 export interface MastodonVersion {
@@ -51,13 +51,6 @@ export function hasStreamingImage(v: MastodonVersion): boolean {
   return atLeast(v, 4, 3);
 }
 
-/**
- * OTP_SECRET: needed before 4.4 (4.3's post-deployment migration moves 2FA secrets with it);
- * 4.4 removed the legacy OTP code that read it.
- */
-export function needsOtpSecret(v: MastodonVersion): boolean {
-  return !atLeast(v, 4, 4);
-}
 
 export interface MastodonImages {
   /** Runs web (puma), sidekiq and the rake/tootctl Jobs. */

@@ -1,7 +1,7 @@
 /**
  * One Mastodon instance whose release comes from stack config, to preview and apply upgrades:
  *
- *   pulumi config set version v4.6.7
+ *   pulumi config set version v4.6.6
  *   pulumi preview --diff      # new migration Jobs, updated Deployments, nothing stateful touched
  *   pulumi up                  # pre-migration → rollout → post-migration
  *

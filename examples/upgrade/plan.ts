@@ -1,7 +1,7 @@
 /**
  * What a version change does to the stack, without a cluster or the Pulumi CLI:
  *
- *   npx ts-node --transpile-only examples/upgrade/plan.ts v4.5.2 v4.6.7
+ *   npx ts-node --transpile-only examples/upgrade/plan.ts v4.5.2 v4.6.6
  *
  * evaluates this folder's program (index.ts) twice on Pulumi's mock runtime, once per `version`
  * in stack config, and compares the desired state of every resource the way `pulumi preview
@@ -182,7 +182,7 @@ export async function evaluateProgram(config: Record<string, string>): Promise<R
 /** The plan of `pulumi config set version <to>` on a stack at `from`. The mocks must be installed. */
 export async function upgradePlan(from: string, to: string): Promise<UpgradePlan> {
   for (const v of [from, to]) {
-    if (!parseVersion(v)) throw new Error(`version: got ${JSON.stringify(v)}; expected a Mastodon release tag such as v4.6.7 (from ${MINIMUM_VERSION} on)`);
+    if (!parseVersion(v)) throw new Error(`version: got ${JSON.stringify(v)}; expected a Mastodon release tag such as v4.6.6 (from ${MINIMUM_VERSION} on)`);
   }
   const before = await evaluateProgram({ version: from });
   const after = await evaluateProgram({ version: to });
@@ -224,7 +224,7 @@ export function formatPlan(plan: UpgradePlan): string {
 }
 
 async function main(args: string[]): Promise<void> {
-  if (args.length !== 2) throw new Error("usage: npx ts-node --transpile-only examples/upgrade/plan.ts <from> <to>   (e.g. v4.5.2 v4.6.7)");
+  if (args.length !== 2) throw new Error("usage: npx ts-node --transpile-only examples/upgrade/plan.ts <from> <to>   (e.g. v4.5.2 v4.6.6)");
   await installMocks(false);
   process.stdout.write(formatPlan(await upgradePlan(args[0], args[1])));
 }

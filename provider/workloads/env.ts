@@ -6,7 +6,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MastodonConfig } from "../args";
 import type { InstanceSecrets } from "../secrets";
-import { needsOtpSecret } from "../versions";
 import { postgresqlHost } from "../database";
 import { redisHost } from "../redis";
 
@@ -48,7 +47,10 @@ export function mastodonEnv(config: MastodonConfig, secrets: InstanceSecrets, tr
     ALLOWED_PRIVATE_ADDRESSES: config.clusterCidrs.join(","),
   };
   if (config.webDomain !== undefined) env.WEB_DOMAIN = config.webDomain;
-  if (config.postgresql.external) env.DB_SSLMODE = config.postgresql.external.sslMode;
+  // Left unset for prefer and allow: Rails then negotiates as libpq does, while the streaming server
+  // (node-postgres) would read any value but disable and no-verify as "TLS required, certificate verified".
+  const sslMode = config.postgresql.external?.sslMode;
+  if (sslMode !== undefined && sslMode !== "prefer" && sslMode !== "allow") env.DB_SSLMODE = sslMode;
   // The update check polls api.joinmastodon.org; with egress closed it can only fail.
   if (!config.allowPublicEgress) env.UPDATE_CHECK_URL = "";
 
@@ -60,8 +62,11 @@ export function mastodonEnv(config: MastodonConfig, secrets: InstanceSecrets, tr
     ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY: secrets.activeRecordEncryptionDeterministicKey,
     ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT: secrets.activeRecordEncryptionKeyDerivationSalt,
     DB_PASS: secrets.postgresqlPassword,
+    // Read by 4.3's post-deployment migration that moves 2FA secrets, which is still pending when
+    // an instance jumps from before 4.3; unused otherwise from 4.4. Kept for every version, so
+    // that crossing 4.4 neither breaks that migration nor replaces the Secret.
+    OTP_SECRET: secrets.otpSecret,
   };
-  if (needsOtpSecret(config.version)) secret.OTP_SECRET = secrets.otpSecret;
   if (secrets.redisPassword) secret.REDIS_PASSWORD = secrets.redisPassword;
 
   const s3 = config.media.s3;

@@ -1,7 +1,7 @@
 /** The streaming server: Node on port 4000 (its own image from 4.3), its Service and budget. */
 import * as pulumi from "@pulumi/pulumi";
 import type { BuildContext } from "../context";
-import { mastodonImages } from "../versions";
+import { hasStreamingImage, mastodonImages } from "../versions";
 import { processEnv } from "./env";
 import type { MastodonRuntime } from "./pod";
 import { servingProcess } from "./serving";
@@ -32,7 +32,13 @@ export function streamingDeployment(ctx: BuildContext, rt: MastodonRuntime, depe
     container: {
       image: images.streaming,
       command: images.streamingCommand,
-      env: processEnv({ PORT: STREAMING_PORT, DB_POOL: config.streaming.dbPool }),
+      env: processEnv({
+        PORT: STREAMING_PORT,
+        DB_POOL: config.streaming.dbPool,
+        // Before 4.3 the server forks one worker per host CPU, each with its own pool, which neither
+        // the connection budget nor the memory limit allows for: one process per pod, as from 4.3.
+        ...(hasStreamingImage(config.version) ? {} : { STREAMING_CLUSTER_NUM: 1 }),
+      }),
       ...streamingProbes(),
     },
   }, dependsOn);

@@ -4,7 +4,7 @@ import type { MastodonClusterArgs } from "../../provider";
 import { RESERVED_CONNECTIONS, connectionBudget } from "../../provider/args";
 import { parseVersion, sidekiqQueues } from "../../provider/versions";
 
-export const VERSIONS = ["v4.2.17", "v4.3.0", "v4.4.3", "v4.5.2", "v4.6.7"];
+export const VERSIONS = ["v4.2.17", "v4.3.0", "v4.4.3", "v4.5.2", "v4.6.6"];
 
 const CIDR_SETS = [
   ["10.42.0.0/16", "10.43.0.0/16"],

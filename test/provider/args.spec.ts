@@ -24,7 +24,7 @@ describe("args validation", () => {
     ["a malformed domain", { domain: "Social_Example" }, ["args.domain", '"Social_Example"', "a lowercase DNS name"]],
     ["a missing domain", {}, ["args.domain", "got undefined", "a lowercase DNS name"]],
     ["a single-label domain", { domain: "localhost" }, ["args.domain", '"localhost"']],
-    ["a malformed version", { ...base, version: "4.6.7" }, ["args.version", '"4.6.7"', "a Mastodon 4.x release tag such as v4.6.7"]],
+    ["a malformed version", { ...base, version: "4.6.7" }, ["args.version", '"4.6.7"', "a Mastodon 4.x release tag such as v4.6.6"]],
     ["a version before 4.2", { ...base, version: "v4.1.9" }, ["args.version", '"v4.1.9"', "from v4.2.0 on"]],
     ["a version 5", { ...base, version: "v5.0.0" }, ["args.version", '"v5.0.0"']],
     ["an unknown top-level key", { ...base, replicas: 2 }, ["args: unknown key \"replicas\"", "expected only domain, webDomain, version"]],
@@ -57,6 +57,9 @@ describe("args validation", () => {
     ["an address where a CIDR is expected", { ...base, clusterCidrs: ["10.42.0.1"] }, ["args.clusterCidrs[0]", '"10.42.0.1"']],
     ["an outside mail server while isolated", { ...base, smtp: { server: "smtp.mail.example.com" } }, ["args.smtp.server", '"smtp.mail.example.com"', "an in-cluster Service or an address in clusterCidrs"]],
     ["outside object storage while isolated", { ...base, media: { s3: { bucket: "m", endpoint: "https://s3.amazonaws.com", accessKeyId: "a", secretAccessKey: "b" } } }, ["args.media.s3.endpoint", '"https://s3.amazonaws.com"', "an in-cluster endpoint"]],
+    ["an outside database while isolated", { ...base, postgresql: { external: { host: "db.example.com", password: "x" } } }, ["args.postgresql.external.host", '"db.example.com"', "an in-cluster Service or an address in clusterCidrs"]],
+    ["an outside direct database host while isolated", { ...base, postgresql: { external: { host: "pgbouncer.db", directHost: "192.168.1.20", password: "x" } } }, ["args.postgresql.external.directHost", '"192.168.1.20"', "add the server's range to clusterCidrs"]],
+    ["an outside Redis while isolated", { ...base, redis: { external: { host: "cache.example.net" } } }, ["args.redis.external.host", '"cache.example.net"', "or set allowPublicEgress"]],
     ["ACME while isolated", { ...base, tls: { acmeEmail: "admin@social.example" } }, ["args.tls.acmeEmail", "ACME certificates are for public instances"]],
     ["ACME without an email", { ...base, allowPublicEgress: true, tls: { acmeServer: "https://acme.example/directory" } }, ["args.tls.acmeServer", "nothing unless tls.acmeEmail is set"]],
     ["an issuer and a secret together", { ...base, tls: { issuerName: "lab-ca", secretName: "social-tls" } }, ["args.tls.secretName", '"social-tls"', "only one of tls.issuerName, tls.secretName and tls.acmeEmail"]],
@@ -64,9 +67,11 @@ describe("args validation", () => {
     ["an issuer kind without an issuer", { ...base, tls: { issuerKind: "Issuer" } }, ["args.tls.issuerKind", "nothing unless tls.issuerName is set"]],
     ["a CA that is not PEM", { ...base, tls: { caCertificate: "MIIB..." } }, ["args.tls.caCertificate", "a PEM certificate"]],
     ["an environment variable the component manages", { ...base, extraEnv: { DB_HOST: "elsewhere" } }, ["args.extraEnv.DB_HOST", "a variable the component does not manage"]],
+    ["an object-storage credential in the environment", { ...base, extraEnv: { AWS_SECRET_ACCESS_KEY: "k" } }, ["args.extraEnv.AWS_SECRET_ACCESS_KEY", "a variable the component does not manage"]],
+    ["a mail setting in the environment", { ...base, extraEnv: { SMTP_PORT: "25" } }, ["args.extraEnv.SMTP_PORT", "a variable the component does not manage"]],
     ["a request body limit below Mastodon's uploads", { ...base, ingress: { maxRequestBodyBytes: 1000 } }, ["args.ingress.maxRequestBodyBytes", "got 1000", "at least 104857600"]],
     ["a namespace Kubernetes refuses", { ...base, namespace: "My Namespace" }, ["args.namespace", '"My Namespace"', "a Kubernetes name"]],
-    ["an image repository with a tag", { ...base, imageRepository: "ghcr.io/mastodon/mastodon:v4.6.7" }, ["args.imageRepository", '"ghcr.io/mastodon/mastodon:v4.6.7"', "an image repository without a tag"]],
+    ["an image repository with a tag", { ...base, imageRepository: "ghcr.io/mastodon/mastodon:v4.6.6" }, ["args.imageRepository", '"ghcr.io/mastodon/mastodon:v4.6.6"', "an image repository without a tag"]],
     ["a storage class Kubernetes refuses", { ...base, postgresql: { storageClassName: "Fast SSD" } }, ["args.postgresql.storageClassName", '"Fast SSD"', "a Kubernetes name"]],
     ["max_connections out of range", { ...base, postgresql: { maxConnections: 5 } }, ["args.postgresql.maxConnections", "got 5", "a whole number from 20 to 10000"]],
     ["an unknown STARTTLS policy", { ...base, smtp: { server: "mailpit.mail", starttls: "sometimes" } }, ["args.smtp.starttls", '"sometimes"', "auto, always or never"]],
@@ -120,7 +125,7 @@ describe("args validation", () => {
 
   it("applies the documented defaults", () => {
     const config = parseArgs("social", base);
-    assert.equal(config.version.tag, "v4.6.7");
+    assert.equal(config.version.tag, "v4.6.6");
     assert.equal(config.namespace, "social");
     assert.deepEqual(config.clusterCidrs, ["10.42.0.0/16", "10.43.0.0/16"]);
     assert.deepEqual({ replicas: config.web.replicas, processes: config.web.processes, threads: config.web.threads, dbPool: config.web.dbPool }, { replicas: 1, processes: 2, threads: 5, dbPool: 5 });
@@ -140,6 +145,17 @@ describe("args validation", () => {
       const error = await rejected(config.domain as pulumi.Output<string>);
       assert.ok(error instanceof InvalidArgsError);
       assert.equal(error.message, rejection({ domain: "Social_Example" }).message);
+    });
+
+    it("holds an external server's host to the isolation rule when it resolves, with the same message", async () => {
+      const config = parseArgs("social", { domain: "social.example", postgresql: { external: { host: pulumi.output("db.example.com"), password: "x" } } });
+      const error = await rejected(config.postgresql.external!.host as pulumi.Output<string>);
+      assert.ok(error instanceof InvalidArgsError);
+      assert.equal(error.message, rejection({ domain: "social.example", postgresql: { external: { host: "db.example.com", password: "x" } } }).message);
+      const inside = parseArgs("social", { domain: "social.example", redis: { external: { host: pulumi.output("10.43.7.1") } } });
+      assert.equal(await (inside.redis.external!.host as any).promise(), "10.43.7.1");
+      const open = parseArgs("social", { domain: "social.example", allowPublicEgress: true, redis: { external: { host: pulumi.output("cache.example.net") } } });
+      assert.equal(await (open.redis.external!.host as any).promise(), "cache.example.net");
     });
 
     it("passes good values through unchanged", async () => {

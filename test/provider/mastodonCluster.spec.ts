@@ -1,4 +1,8 @@
 import * as assert from "node:assert/strict";
+import * as childProcess from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { MastodonCluster } from "../../provider";
 import { runProgram } from "../harness/mocks";
 import { schemaErrors } from "../harness/schemas";
@@ -64,10 +68,10 @@ describe("MastodonCluster from defaults alone", () => {
 
   it("runs the pinned default version's images", () => {
     const image = (type: string, name: string) => stack.get(type, name).inputs.spec.template.spec.containers[0].image;
-    assert.equal(image(KIND.Deployment, "social-web"), "ghcr.io/mastodon/mastodon:v4.6.7");
-    assert.equal(image(KIND.Deployment, "social-sidekiq-default"), "ghcr.io/mastodon/mastodon:v4.6.7");
-    assert.equal(image(KIND.Job, "social-db-migrate-pre"), "ghcr.io/mastodon/mastodon:v4.6.7");
-    assert.equal(image(KIND.Deployment, "social-streaming"), "ghcr.io/mastodon/mastodon-streaming:v4.6.7");
+    assert.equal(image(KIND.Deployment, "social-web"), "ghcr.io/mastodon/mastodon:v4.6.6");
+    assert.equal(image(KIND.Deployment, "social-sidekiq-default"), "ghcr.io/mastodon/mastodon:v4.6.6");
+    assert.equal(image(KIND.Job, "social-db-migrate-pre"), "ghcr.io/mastodon/mastodon:v4.6.6");
+    assert.equal(image(KIND.Deployment, "social-streaming"), "ghcr.io/mastodon/mastodon-streaming:v4.6.6");
   });
 
   it("returns the URL, namespace, Service names and the first-admin command", async () => {
@@ -75,11 +79,29 @@ describe("MastodonCluster from defaults alone", () => {
     assert.equal(await valueOf(cluster.namespace), "social");
     assert.equal(await valueOf(cluster.webServiceName), "social-web");
     assert.equal(await valueOf(cluster.streamingServiceName), "social-streaming");
-    assert.equal(await valueOf(cluster.version), "v4.6.7");
+    assert.equal(await valueOf(cluster.version), "v4.6.6");
     const admin = await valueOf(cluster.adminCommand);
     assert.match(admin, /^kubectl --namespace social exec deployment\/social-web -- /);
     assert.match(admin, /tootctl accounts create owner --email owner@social\.example --confirmed --role Owner/);
     assert.match(admin, /tootctl accounts approve owner/);
+  });
+
+  it("gives a first-admin command that runs as the README says, through eval, with its arguments intact", async () => {
+    const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+    assert.ok(readme.includes('eval "$(pulumi stack output adminCommand)"'), "the README no longer runs it through eval");
+    // A stand-in kubectl prints each argument it receives on a line of its own.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubectl-"));
+    fs.writeFileSync(path.join(dir, "kubectl"), '#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n', { mode: 0o755 });
+    const run = childProcess.spawnSync("sh", ["-c", 'eval "$ADMIN_COMMAND"'], {
+      env: { PATH: `${dir}:${process.env.PATH}`, ADMIN_COMMAND: await valueOf(cluster.adminCommand) },
+      encoding: "utf8",
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(run.stdout.trim().split("\n"), [
+      "--namespace", "social", "exec", "deployment/social-web", "--", "sh", "-c",
+      "tootctl accounts create owner --email owner@social.example --confirmed --role Owner && tootctl accounts approve owner",
+    ]);
   });
 });
 

@@ -69,6 +69,9 @@ describe("network isolation", () => {
       const cidrs = policiesFor(stack.get(KIND.Deployment, name)).flatMap((p) => (p.egress ?? []).flatMap((e: any) => (e.to ?? []).filter((t: any) => t.ipBlock).map((t: any) => t.ipBlock.cidr)));
       assert.deepEqual(cidrs, ["10.42.0.0/16", "10.43.0.0/16"], name);
     }
+    // Pods of every namespace too, as peers, for network plugins whose ipBlocks do not match pod addresses.
+    const cluster = stack.get(KIND.NetworkPolicy, "social-cluster-egress").inputs.spec;
+    assert.deepEqual(cluster.egress[0].to[0], { namespaceSelector: {} });
     const streaming = policiesFor(stack.get(KIND.Deployment, "social-streaming"));
     assert.ok(!streaming.some((p) => (p.egress ?? []).some((e: any) => (e.to ?? []).some((t: any) => t.ipBlock))), "streaming reaches the cluster's ranges");
   });

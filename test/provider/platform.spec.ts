@@ -77,6 +77,8 @@ describe("two instances sharing one platform", () => {
     assert.deepEqual(policy.policyTypes, ["Ingress", "Egress"]);
     // No load balancer in a lab cluster: `pulumi up` must not wait for one.
     assert.equal(chart.values.service.annotations["pulumi.com/skipAwait"], "true");
+    // Nothing that calls home from an isolated cluster.
+    assert.deepEqual(chart.values.global, { checkNewVersion: false, sendAnonymousUsage: false });
   });
 
   it("says where the ingress controller runs, for NetworkPolicies and lab DNS", async () => {
@@ -99,6 +101,21 @@ describe("MastodonPlatform settings", () => {
     assert.equal(stack.find(KIND.ClusterIssuer, "public-ca"), undefined);
     assert.equal(await valueOf(result.caCertificate), "");
     assert.equal(await valueOf(result.ingressServiceHost), "traefik.kube-system.svc.cluster.local", "k3s's Traefik");
+  });
+
+  it("can be wired into instances as a private-CA platform is, its empty caCertificate meaning no CA", async () => {
+    const { resources } = await runProgram(() => {
+      const platform = new MastodonPlatform("public", { acmeEmail: "admin@example.org" });
+      return new MastodonCluster("social", {
+        domain: "social.example",
+        allowPublicEgress: true,
+        tls: { issuerName: platform.issuerName, issuerKind: "ClusterIssuer", caCertificate: platform.caCertificate },
+      });
+    });
+    const stack = new Stack(resources);
+    assert.deepEqual(stack.ofType(KIND.Deployment).map((d) => d.name).sort(), ["social-sidekiq-default", "social-streaming", "social-web"]);
+    assert.equal(stack.get(KIND.Certificate, "social-tls").inputs.spec.issuerRef.name, "public-acme");
+    assert.deepEqual(await schemaErrors(stack.resources), []);
   });
 
   it("lets Traefik reach the cluster, DNS and the API server, and nothing else", () => {

@@ -7,12 +7,17 @@ const base: MastodonClusterArgs = { domain: "social.example", version: "v4.5.2" 
 const name = (urn: string) => urn.split("::").pop()!;
 
 describe("data safety", () => {
-  it("keeps every data volume and the namespace when the stack is destroyed", async () => {
+  it("protects every data volume and the namespace from replacement and deletion, and keeps them if unprotected", async () => {
     const { stack } = await deploy(base);
     const claims = stack.ofType(KIND.PersistentVolumeClaim);
     assert.deepEqual(claims.map((c) => c.name).sort(), ["social-media", "social-postgresql-data", "social-redis-data"]);
-    for (const claim of claims) assert.ok(claim.retainOnDelete, `${claim.name} would be deleted with the stack`);
-    assert.ok(stack.get(KIND.Namespace, "social").retainOnDelete, "deleting the namespace would delete its volumes");
+    for (const kept of [...claims, stack.get(KIND.Namespace, "social")]) {
+      assert.ok(kept.protect, `${kept.name} could be replaced or deleted by the engine`);
+      assert.ok(kept.retainOnDelete, `${kept.name} would be deleted from the cluster with the stack`);
+    }
+    // Nothing else is protected: `pulumi destroy --exclude-protected` removes all the rest.
+    const others = stack.resources.filter((r) => r.protect && !claims.includes(r) && r.type !== KIND.Namespace);
+    assert.deepEqual(others.map((r) => r.name), []);
   });
 
   it("keeps data on claims of their own, never in StatefulSet templates", async () => {
@@ -38,7 +43,7 @@ describe("data safety", () => {
 
   it("changes only the migration Jobs and Mastodon's workloads on a version change", async () => {
     const { stack: a } = await deploy(base);
-    const { stack: b } = await deploy({ ...base, version: "v4.6.7" });
+    const { stack: b } = await deploy({ ...base, version: "v4.6.6" });
     const changed = changedUrns(a.resources, b.resources);
     assert.deepEqual(changed.map(name).sort(), [
       "social-db-migrate-post", "social-db-migrate-pre", "social-sidekiq-default", "social-streaming", "social-web",
@@ -69,7 +74,7 @@ describe("data safety", () => {
 
   it("keeps the PostgreSQL StatefulSet's identity fields under every change", async () => {
     const { stack: a } = await deploy(base);
-    const { stack: b } = await deploy({ ...base, version: "v4.6.7", postgresql: { storageSize: "30Gi", maxConnections: 200 }, web: { replicas: 2 } });
+    const { stack: b } = await deploy({ ...base, version: "v4.6.6", postgresql: { storageSize: "30Gi", maxConnections: 200 }, web: { replicas: 2 } });
     const before = a.get(KIND.StatefulSet, "social-postgresql").inputs;
     const after = b.get(KIND.StatefulSet, "social-postgresql").inputs;
     for (const field of ["serviceName", "selector", "podManagementPolicy", "revisionHistoryLimit", "volumeClaimTemplates"]) {
@@ -80,7 +85,7 @@ describe("data safety", () => {
 
   it("keeps every generated secret through a version change", async () => {
     const { stack: a } = await deploy(base);
-    const { stack: b } = await deploy({ ...base, version: "v4.6.7" });
+    const { stack: b } = await deploy({ ...base, version: "v4.6.6" });
     const secrets = (s: typeof a) => s.resources.filter((r) => r.type.startsWith("random:") || r.type.startsWith("tls:")).map((r) => [r.urn, r.state]);
     assert.ok(secrets(a).length >= 9);
     assert.deepEqual(secrets(b), secrets(a));

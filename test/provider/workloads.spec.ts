@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import * as childProcess from "node:child_process";
 import { MEDIA_VOLUME_LABEL, SIDEKIQ_WORKER_LABEL } from "../../provider/names";
 import { CONFIG_HASH_ANNOTATION } from "../../provider/workloads/pod";
 import { SIDEKIQ_READY_FILE } from "../../provider/workloads/sidekiq";
@@ -213,5 +214,55 @@ describe("the embedded data servers", () => {
     assert.deepEqual(redis.args.slice(0, 2), ["--requirepass", "$(REDIS_PASSWORD)"]);
     assert.ok(redis.args.join(" ").includes("--appendonly yes"));
     assert.match(redis.image, /^docker\.io\/library\/redis:7\./);
+  });
+});
+
+describe("the data servers' probes", () => {
+  let stack: Stack;
+  before(async () => {
+    ({ stack } = await deploy({ domain: "social.example" }));
+  });
+
+  for (const name of ["social-postgresql", "social-redis"]) {
+    it(`gives ${name} a long start-up allowance, then a liveness check that tolerates recovery`, () => {
+      const c = main(stack.get(KIND.StatefulSet, name));
+      assert.ok(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold >= 600, "less than 10 minutes to start");
+      assert.deepEqual(c.startupProbe.exec.command, c.readinessProbe.exec.command);
+      assert.notDeepEqual(c.livenessProbe.exec.command, c.readinessProbe.exec.command);
+    });
+  }
+
+  it("keeps PostgreSQL alive while it rejects connections (pg_isready status 1), not when it does not answer (2)", () => {
+    const script: string = main(stack.get(KIND.StatefulSet, "social-postgresql")).livenessProbe.exec.command[2];
+    const statusOf = (pgIsReady: number) => childProcess.spawnSync("sh", ["-c", script.replace(/^pg_isready [^;]*;/, `(exit ${pgIsReady});`)]).status;
+    assert.deepEqual([0, 1, 2, 3].map(statusOf), [0, 0, 1, 1]);
+  });
+
+  it("keeps Redis alive while it loads its data (LOADING), not when it does not answer", () => {
+    const script: string = main(stack.get(KIND.StatefulSet, "social-redis")).livenessProbe.exec.command[2];
+    const statusOf = (reply: string) => childProcess.spawnSync("sh", ["-c", script.replace(/^redis-cli [^|]*\|/, `printf '%s' '${reply}' |`)]).status;
+    assert.deepEqual(["PONG", "LOADING Redis is loading the dataset in memory", "", "NOAUTH Authentication required."].map(statusOf), [0, 0, 1, 1]);
+  });
+});
+
+describe("versions and external servers in the environment", () => {
+  const streamingEnv = (s: Stack) => Object.fromEntries(main(s.get(KIND.Deployment, "social-streaming")).env.map((e: any) => [e.name, e.value]));
+
+  it("runs one streaming process per pod before 4.3 (STREAMING_CLUSTER_NUM=1), and leaves the variable out from 4.3", async () => {
+    const { stack: old } = await deploy({ domain: "social.example", version: "v4.2.10" });
+    assert.equal(streamingEnv(old).STREAMING_CLUSTER_NUM, "1");
+    const { stack: current } = await deploy({ domain: "social.example" });
+    assert.equal(streamingEnv(current).STREAMING_CLUSTER_NUM, undefined);
+  });
+
+  it("sets DB_SSLMODE only where the streaming server reads it as libpq does", async () => {
+    const sslModeFor = async (sslMode?: string) => {
+      const { stack } = await deploy({ domain: "social.example", postgresql: { external: { host: "pg.db.svc", password: "x", ...(sslMode ? { sslMode } : {}) } } });
+      return stack.get(KIND.ConfigMap, "social-env").inputs.data.DB_SSLMODE;
+    };
+    assert.equal(await sslModeFor(), undefined);
+    assert.equal(await sslModeFor("allow"), undefined);
+    assert.equal(await sslModeFor("disable"), "disable");
+    assert.equal(await sslModeFor("verify-full"), "verify-full");
   });
 });

@@ -115,7 +115,7 @@ describe("the provider, driven as another language's program drives it", () => {
       for (const key of declared) values[key] = await valueOf(built.state[key] as pulumi.Output<unknown>);
       assert.equal(values.url, "https://social.example/");
       assert.equal(values.namespace, "social");
-      assert.equal(values.version, "v4.6.7");
+      assert.equal(values.version, "v4.6.6");
       assert.match(values.webServiceName as string, /^social-web/);
       assert.match(values.streamingServiceName as string, /^social-streaming/);
       assert.match(values.adminCommand as string, /^kubectl --namespace social exec deployment\/social-web .*tootctl accounts create owner --email owner@social\.example/);
