@@ -238,7 +238,7 @@ export interface Ingress {
   controllerNamespace?: pulumi.Input<string>;
   /** Labels of the Traefik pods. Defaults to {"app.kubernetes.io/name": "traefik"}. */
   controllerPodLabels?: { [key: string]: string };
-  /** Largest request body Traefik accepts, in bytes; above Mastodon's largest upload (99 MB video). Defaults to 104857600 (100 MiB). */
+  /** Largest request body Traefik accepts on POST, PUT and PATCH, in bytes; above Mastodon's largest upload (99 MB video). Defaults to 104857600 (100 MiB). */
   maxRequestBodyBytes?: number;
 }
 

@@ -5,6 +5,7 @@
  * `namespace-name@kubernetescrd` strings that nothing validates, and Traefik is a requirement anyway.
  *
  *   Host(web host) && PathPrefix(/api/v1/streaming) ─► streaming:4000 (WebSockets pass as is)
+ *   Host(web host) && POST, PUT or PATCH            ─► web:3000, request body limited (buffered)
  *   Host(web host)                                  ─► web:3000
  *   HTTP entry point                                ─► 308 to HTTPS
  *   Host(domain) /.well-known/* when webDomain is set ─► redirect to the web host (WebFinger)
@@ -19,6 +20,8 @@ import { WEB_PORT } from "./workloads/web";
 export const TRAEFIK_API = "traefik.io/v1alpha1";
 /** Two years, the HSTS preload list's minimum. */
 export const HSTS_SECONDS = 63072000;
+/** Methods whose request bodies the request-body limit applies to. */
+export const UPLOAD_METHODS = ["POST", "PUT", "PATCH"];
 
 export interface RouteTargets {
   webService: pulumi.Input<string>;
@@ -77,10 +80,19 @@ export function traefikRoutes(ctx: BuildContext, targets: RouteTargets, dependsO
       services: [{ name: targets.streamingService, port: STREAMING_PORT }],
     },
     {
+      // Uploads: Traefik's buffering middleware also spools responses, so it guards only the methods
+      // that carry a body, not the media and pages puma serves.
+      kind: "Rule",
+      match: pulumi.interpolate`${hostRule(webHost)} && (${UPLOAD_METHODS.map((m) => `Method(\`${m}\`)`).join(" || ")})`,
+      priority: 120,
+      middlewares: [ref("security-headers"), ref("request-body")],
+      services: [{ name: targets.webService, port: WEB_PORT }],
+    },
+    {
       kind: "Rule",
       match: hostRule(webHost),
       priority: 100,
-      middlewares: [ref("security-headers"), ref("request-body")],
+      middlewares: [ref("security-headers")],
       services: [{ name: targets.webService, port: WEB_PORT }],
     },
   ];

@@ -11,7 +11,9 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { MASTODON_CLUSTER_TOKEN, PackageSpec, PropertySpec } from "../../provider/schema";
 import { SCHEMA_PATH } from "../../scripts/schema";
+import { runPolicies } from "../../policy/check";
 import { runProgram } from "../harness/mocks";
+import { schemaErrors } from "../harness/schemas";
 import { ROOT } from "./sources";
 
 // js-yaml is a dependency of @pulumi/pulumi (it reads Pulumi.yaml files too); it ships no types.
@@ -236,6 +238,9 @@ describe("examples", () => {
       assert.equal(component.name, "social");
       assert.equal(await new Promise((resolve) => (result.url as pulumi.Output<string>).apply(resolve)), "https://social.example/");
       assert.deepEqual(Object.keys(result).sort(), Object.keys(cluster.properties).sort(), "exports every output");
+      // What it deploys is schema-valid and passes the policy pack it is deployed with.
+      assert.deepEqual(await schemaErrors(resources), []);
+      assert.deepEqual(runPolicies(resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }))), []);
     });
   });
 
