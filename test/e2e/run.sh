@@ -2,8 +2,10 @@
 # End-to-end test of examples/federation on a disposable cluster, for machines with the Pulumi CLI,
 # kubectl, Docker and k3d (preferred) or kind:
 #
-#   1. create the cluster (k3d: k3s with its Traefik; kind: pod/service ranges set to k3s's, Traefik
-#      installed by the platform, cloud-provider-kind for its LoadBalancer address);
+#   1. create the cluster from a pinned node image (k3d: k3s with its Traefik; kind: pod/service
+#      ranges set to k3s's, Traefik installed by the platform, reached like k3s's by port-forward:
+#      the platform marks its LoadBalancer Service `pulumi.com/skipAwait`, so no load balancer
+#      address is needed);
 #   2. `pulumi up` the example at E2E_FROM_VERSION with the policy pack, on a local file backend in a
 #      temporary directory;
 #   3. wait for /health and /api/v1/streaming/health of both instances through Traefik, and check
@@ -11,17 +13,23 @@
 #   4. create an account on each (the stack's adminCommand outputs), make owner@one follow
 #      owner@two, and check the follow arrives on two and the Accept comes back to one (and that
 #      Traefik's access log shows the ActivityPub delivery);
-#   5. change the version to E2E_TO_VERSION and check the migrations ran in order, counting
-#      schema_migrations before, after the pre-deployment Job (before the post-deployment Job
-#      exists) and after the update;
-#   6. `pulumi destroy`, then delete the cluster (also on failure, from the EXIT trap).
+#   5. change the version to E2E_TO_VERSION and check the migrations ran in Mastodon's order, from
+#      the versions in schema_migrations before, after the pre-deployment Job (before the
+#      post-deployment Job exists) and after the update, against the migration files the new
+#      image ships: between the Jobs every new regular migration and no new post-deployment one
+#      is recorded, after the update every one of both (the counts are printed too);
+#   6. `pulumi destroy --exclude-protected` (the data claims and namespaces stay, protected), then delete the
+#      cluster (also on failure, from the EXIT trap).
 #
 # Where a tool is missing it prints "e2e skipped: missing ..." and exits 0.
 #
 #   bash test/e2e/run.sh
 #
-# Environment: E2E_FROM_VERSION (default v4.5.2), E2E_TO_VERSION (default v4.6.7; one minor series
+# Environment: E2E_FROM_VERSION (default v4.5.2), E2E_TO_VERSION (default v4.6.6; one minor series
 # later, as Mastodon requires), E2E_CLUSTER_TOOL (k3d or kind; default: k3d when installed),
+# E2E_K3S_IMAGE (k3d's node image; default rancher/k3s:v1.33.4-k3s1: k3s ships Traefik v3 from
+# v1.32.2 on), E2E_KIND_IMAGE (kind's node image; default kindest/node:v1.33.1, pinned by digest
+# as kind v0.29.0 published it: a kind release other than v0.29.0 may want one of its own),
 # E2E_KEEP=1 (on failure, keep the cluster and the work directory for a look).
 set -euo pipefail
 
@@ -31,7 +39,9 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 source "$HERE/lib.sh"
 
 FROM_VERSION="${E2E_FROM_VERSION:-v4.5.2}"
-TO_VERSION="${E2E_TO_VERSION:-v4.6.7}"
+TO_VERSION="${E2E_TO_VERSION:-v4.6.6}"
+K3S_IMAGE="${E2E_K3S_IMAGE:-rancher/k3s:v1.33.4-k3s1}"
+KIND_IMAGE="${E2E_KIND_IMAGE:-kindest/node:v1.33.1@sha256:050072256b9a903bd914c0b2866828150cb229cea0efe5892e2b644d5dd3b34f}"
 PROGRAM="$ROOT/examples/federation"
 CLUSTER_CIDRS=("10.42.0.0/16" "10.43.0.0/16")
 
@@ -54,11 +64,7 @@ if [[ -z "$tool" ]]; then
 fi
 case "$tool" in
   k3d) have k3d || missing+=("k3d") ;;
-  kind)
-    have kind || missing+=("kind")
-    # Pulumi waits for a LoadBalancer Service (the platform's Traefik) to get an address; kind gives none without it.
-    have cloud-provider-kind || missing+=("cloud-provider-kind (needed with kind: it gives Traefik's LoadBalancer Service an address, which Pulumi waits for)")
-    ;;
+  kind) have kind || missing+=("kind") ;;
   "") missing+=("k3d (preferred) or kind, to create a disposable cluster") ;;
   *) die "E2E_CLUSTER_TOOL: got \"$tool\"; expected k3d or kind" ;;
 esac
@@ -116,11 +122,12 @@ output() { pulumi_ stack output --stack "$STACK" --show-secrets "$1"; }
 # ---------------------------------------------------------------------------------------------
 # 1. The cluster.
 # ---------------------------------------------------------------------------------------------
-log "creating cluster $CLUSTER with $tool"
+if [[ "$tool" == k3d ]]; then node_image=$K3S_IMAGE; else node_image=$KIND_IMAGE; fi
+log "creating cluster $CLUSTER with $tool ($node_image)"
 policy_config=()
 if [[ "$tool" == k3d ]]; then
   cluster_created=true
-  k3d cluster create "$CLUSTER" --wait --timeout 300s --kubeconfig-update-default=false --kubeconfig-switch-context=false >&2
+  k3d cluster create "$CLUSTER" --image "$node_image" --wait --timeout 300s --kubeconfig-update-default=false --kubeconfig-switch-context=false >&2
   k3d kubeconfig get "$CLUSTER" >"$KUBECONFIG"
   # k3s installs Traefik (and its CRDs, which the instances' routes need) after the API is up.
   wait_for 300 "Traefik's CRDs" kubectl get crd ingressroutes.traefik.io middlewares.traefik.io
@@ -134,9 +141,7 @@ networking:
   serviceSubnet: ${CLUSTER_CIDRS[1]}
 EOF
   cluster_created=true
-  kind create cluster --name "$CLUSTER" --config "$WORK/kind.yaml" --kubeconfig "$KUBECONFIG" --wait 300s >&2
-  cloud-provider-kind >"$WORK/cloud-provider-kind.log" 2>&1 &
-  pids+=("$!")
+  kind create cluster --name "$CLUSTER" --image "$node_image" --config "$WORK/kind.yaml" --kubeconfig "$KUBECONFIG" --wait 300s >&2
   api_server="$(docker inspect --format '{{ (index .NetworkSettings.Networks "kind").IPAddress }}' "$CLUSTER-control-plane")/32"
   log "API server at $api_server"
   # The API server is outside the pod and service ranges: the platform's Traefik may reach it, and the pack is told.
@@ -223,8 +228,20 @@ wait_for 120 "Traefik's access log to show the ActivityPub deliveries" traefik_l
 # ---------------------------------------------------------------------------------------------
 # 5. The upgrade: migrations in Mastodon's order.
 # ---------------------------------------------------------------------------------------------
-before=$(migrations one)
+# The versions in schema_migrations at FROM_VERSION. The first install's pre-deployment Job loaded
+# the schema (db:prepare on the empty database, post-deployment migrations not skipped), which
+# records every migration the image ships, post-deployment ones included, and its post-deployment
+# Job found nothing left to run: no migration of FROM_VERSION may be missing now.
+retry 5 2 migration_versions one >"$WORK/versions-before"
+for dir in migrate post_migrate; do
+  retry 5 2 image_migration_versions one "$FROM_VERSION" "$dir" >"$WORK/$dir-from"
+  only_in "$WORK/$dir-from" "$WORK/versions-before" >"$WORK/$dir-pending-before"
+  [[ ! -s "$WORK/$dir-pending-before" ]] ||
+    die "db/$dir migrations of $FROM_VERSION missing from schema_migrations after the first install: $(words "$WORK/$dir-pending-before")"
+done
+before=$(count_lines "$WORK/versions-before")
 log "schema_migrations on one at $FROM_VERSION: $before"
+
 pulumi_ config set --stack "$STACK" version "$TO_VERSION"
 log "pulumi up at $TO_VERSION (log: $WORK/up-2.log)"
 up >"$WORK/up-2.log" 2>&1 &
@@ -232,14 +249,18 @@ up_pid=$!
 pids+=("$up_pid")
 
 # Between the steps: the new pre-deployment Job has completed and the post-deployment Job does not
-# exist yet (Pulumi creates it only once every Deployment is rolled out).
+# exist yet (Pulumi creates it only once every Deployment is rolled out). The versions are read
+# after the Job completed and kept only if the post-deployment Job still does not exist after the
+# read, so the snapshot cannot include anything that Job did.
 between=""
 while kill -0 "$up_pid" 2>/dev/null; do
-  pre=$(migration_job one pre "$TO_VERSION")
-  if [[ -n "$pre" && -z "$(migration_job one post "$TO_VERSION")" ]] && job_complete one "$pre"; then
-    count=$(migrations one)
-    if [[ -z "$(migration_job one post "$TO_VERSION")" ]]; then
-      between=$count
+  pre=$(retry 5 2 migration_job one pre "$TO_VERSION")
+  post=$(retry 5 2 migration_job one post "$TO_VERSION")
+  if [[ -n "$pre" && -z "$post" ]] && job_complete one "$pre"; then
+    retry 5 2 migration_versions one >"$WORK/versions-between"
+    post=$(retry 5 2 migration_job one post "$TO_VERSION")
+    if [[ -z "$post" ]]; then
+      between=$(count_lines "$WORK/versions-between")
       log "schema_migrations on one after the pre-deployment Job: $between"
       break
     fi
@@ -250,19 +271,53 @@ if ! wait "$up_pid"; then
   tail -n 80 "$WORK/up-2.log" >&2
   die "pulumi up at $TO_VERSION failed"
 fi
-after=$(migrations one)
+retry 5 2 migration_versions one >"$WORK/versions-after"
+after=$(count_lines "$WORK/versions-after")
 log "schema_migrations on one after the post-deployment Job: $after"
-
 [[ -n "$between" ]] || die "never saw the pre-deployment Job complete before the post-deployment Job was created"
-((before < after)) || die "schema_migrations did not grow: $before → $after"
+
+# What the new image ships (listed in a web pod of TO_VERSION, every one of which runs it now), and
+# which of it the database lacked before the upgrade.
+for dir in migrate post_migrate; do
+  retry 5 2 image_migration_versions one "$TO_VERSION" "$dir" >"$WORK/$dir-to"
+  [[ -s "$WORK/$dir-to" ]] || die "no migrations listed under /opt/mastodon/db/$dir in the $TO_VERSION image"
+  only_in "$WORK/$dir-to" "$WORK/versions-before" >"$WORK/$dir-new"
+done
+new_regular=$(count_lines "$WORK/migrate-new")
+new_post=$(count_lines "$WORK/post_migrate-new")
+log "new in $TO_VERSION: $new_regular regular migrations, $new_post post-deployment migrations"
+
+# After the pre-deployment Job: every new regular migration, and no new post-deployment one.
+only_in "$WORK/migrate-new" "$WORK/versions-between" >"$WORK/regular-missing-between"
+[[ ! -s "$WORK/regular-missing-between" ]] ||
+  die "regular migrations of $TO_VERSION not run by the pre-deployment Job: $(words "$WORK/regular-missing-between")"
+in_both "$WORK/post_migrate-new" "$WORK/versions-between" >"$WORK/post-early"
+[[ ! -s "$WORK/post-early" ]] ||
+  die "post-deployment migrations run before the rollout (by the pre-deployment Job): $(words "$WORK/post-early")"
+# A new minor series always brings regular migrations: none means the pre-deployment step did nothing.
+if [[ "$(minor_series "$FROM_VERSION")" != "$(minor_series "$TO_VERSION")" ]]; then
+  ((new_regular > 0 && between > before)) ||
+    die "no regular migration added by the pre-deployment Job ($before → $between) from $FROM_VERSION to $TO_VERSION"
+fi
+((new_post > 0)) ||
+  log "note: $TO_VERSION ships no post-deployment migration that $FROM_VERSION lacked; their order went unchecked"
+
+# After the post-deployment Job: every migration the new image ships.
+for dir in migrate post_migrate; do
+  only_in "$WORK/$dir-to" "$WORK/versions-after" >"$WORK/$dir-missing-after"
+  [[ ! -s "$WORK/$dir-missing-after" ]] ||
+    die "db/$dir migrations of $TO_VERSION missing from schema_migrations after the update: $(words "$WORK/$dir-missing-after")"
+done
 ((before <= between && between <= after)) || die "schema_migrations out of order: $before → $between → $after"
-pre=$(migration_job one pre "$TO_VERSION")
-post=$(migration_job one post "$TO_VERSION")
+
+pre=$(retry 5 2 migration_job one pre "$TO_VERSION")
+post=$(retry 5 2 migration_job one post "$TO_VERSION")
+[[ -n "$pre" && -n "$post" ]] || die "the migration Jobs of $TO_VERSION are gone (pre: \"$pre\", post: \"$post\")"
 job_complete one "$post" || die "the post-deployment Job $post did not complete"
-pre_done=$(job_time one "$pre" completionTime)
-post_started=$(job_time one "$post" startTime)
+pre_done=$(retry 5 2 job_time one "$pre" completionTime)
+post_started=$(retry 5 2 job_time one "$post" startTime)
 [[ ! "$post_started" < "$pre_done" ]] || die "the post-deployment Job started ($post_started) before the pre-deployment Job completed ($pre_done)"
-log "migrations in order: $before → $between (pre, done $pre_done) → $after (post, started $post_started)"
+log "migrations in order: $before → $between (pre, done $pre_done: +$new_regular regular) → $after (post, started $post_started: +$new_post post-deployment)"
 
 for host in one.fediverse.test two.fediverse.test; do
   wait_for 120 "$host to report $TO_VERSION in /nodeinfo/2.0" reports_version "$host" "$TO_VERSION"
@@ -272,11 +327,16 @@ done
 # ---------------------------------------------------------------------------------------------
 # 6. Destroy; the EXIT trap deletes the cluster.
 # ---------------------------------------------------------------------------------------------
-log "pulumi destroy (log: $WORK/destroy.log)"
-if ! pulumi_ destroy --stack "$STACK" --yes --skip-preview >"$WORK/destroy.log" 2>&1; then
+# The data claims and namespaces are protected: destroy everything else, check that they are what is left,
+# then drop the stack with them (the cluster goes next).
+log "pulumi destroy --exclude-protected (log: $WORK/destroy.log)"
+if ! pulumi_ destroy --stack "$STACK" --yes --skip-preview --exclude-protected >"$WORK/destroy.log" 2>&1; then
   tail -n 80 "$WORK/destroy.log" >&2
   die "pulumi destroy failed"
 fi
-pulumi_ stack rm --stack "$STACK" --yes >&2
+for ns in one two; do
+  kubectl get --namespace "$ns" pvc "$ns-postgresql-data" >/dev/null || die "the protected claim $ns/$ns-postgresql-data did not survive pulumi destroy"
+done
+pulumi_ stack rm --stack "$STACK" --yes --force >&2
 stack_created=false
 log "e2e passed: $FROM_VERSION → $TO_VERSION, one.fediverse.test ⇄ two.fediverse.test"
