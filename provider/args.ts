@@ -70,7 +70,8 @@ export interface Postgresql {
   external?: ExternalPostgresql;
   /**
    * max_connections: configured on the embedded server, declared for an external one. The
-   * connections of every Mastodon process must fit in it. Defaults to 100.
+   * connections of every Mastodon process, and of the extra pods a rollout starts, must fit in it.
+   * Defaults to 100.
    */
   maxConnections?: number;
   /** Image of the embedded server (official postgres image, Debian variant). Defaults to "docker.io/library/postgres:17.6". */
@@ -346,7 +347,7 @@ export const POSTGRES_IMAGE = "docker.io/library/postgres:17.6";
 export const REDIS_IMAGE = "docker.io/library/redis:7.4.5";
 /** Connections PostgreSQL keeps for superusers (superuser_reserved_connections). */
 export const RESERVED_CONNECTIONS = 3;
-/** One connection for the migration Job that may run beside the processes. */
+/** One connection for a migration Job, which runs beside the processes (never during a rollout). */
 export const MIGRATION_CONNECTIONS = 1;
 export const LETS_ENCRYPT_SERVER = "https://acme-v02.api.letsencrypt.org/directory";
 
@@ -769,9 +770,14 @@ export function connectionBudget(a: BudgetInput, workers: { name: string; concur
   const web = a.web.replicas * a.web.processes * (a.web.dbPool ?? a.web.threads);
   const streaming = a.streaming.replicas * a.streaming.dbPool;
   const sidekiq = workers.map((w) => ({ name: w.name, n: w.replicas * (w.dbPool ?? w.concurrency) }));
-  const total = web + streaming + sidekiq.reduce((s, w) => s + w.n, 0) + MIGRATION_CONNECTIONS;
-  const describe = [`web ${web}`, `streaming ${streaming}`, ...sidekiq.map((w) => `sidekiq ${w.name} ${w.n}`), `migrations ${MIGRATION_CONNECTIONS}`].join(" + ");
-  return { web, streaming, sidekiq, total, describe };
+  // On top of the steady processes, at most one of: a version change's surge pods (web and streaming roll out
+  // one extra pod each; sidekiq is recreated) or a migration Job (the pre Job runs before the rollout, the post
+  // Job after it).
+  const surge = a.web.processes * (a.web.dbPool ?? a.web.threads) + a.streaming.dbPool;
+  const transient = Math.max(surge, MIGRATION_CONNECTIONS);
+  const total = web + streaming + sidekiq.reduce((s, w) => s + w.n, 0) + transient;
+  const describe = [`web ${web}`, `streaming ${streaming}`, ...sidekiq.map((w) => `sidekiq ${w.name} ${w.n}`), `rollout surge or migration ${transient}`].join(" + ");
+  return { web, streaming, sidekiq, surge: transient, total, describe };
 }
 
 // ---------------------------------------------------------------------------------------------
