@@ -12,6 +12,7 @@ import {
   DEFAULT_VERSION,
   MINIMUM_VERSION,
   MastodonVersion,
+  atLeast,
   isSupported,
   parseVersion,
   sidekiqQueues,
@@ -74,7 +75,10 @@ export interface Postgresql {
    * Defaults to 100.
    */
   maxConnections?: number;
-  /** Image of the embedded server (official postgres image, Debian variant). Defaults to "docker.io/library/postgres:17.6". */
+  /**
+   * Image of the embedded server (official postgres image, Debian variant), pinned by a tag or digest; a numbered
+   * tag must meet Mastodon's minimum (PostgreSQL 14 from 4.6, 13 from 4.4). Defaults to "docker.io/library/postgres:17.6".
+   */
   image?: string;
   /** Size of the embedded server's data volume; may grow later, never shrink. Defaults to "8Gi". */
   storageSize?: string;
@@ -98,7 +102,10 @@ export interface ExternalRedis {
 export interface Redis {
   /** Use this server instead of running Redis in the cluster. Defaults to none (embedded). */
   external?: ExternalRedis;
-  /** Image of the embedded server (official redis image). Defaults to "docker.io/library/redis:7.4.5". */
+  /**
+   * Image of the embedded server (official redis image), pinned by a tag or digest; a numbered tag must meet
+   * Mastodon's minimum (Redis 7 from 4.6, 6.2 from 4.4). Defaults to "docker.io/library/redis:7.4.5".
+   */
   image?: string;
   /** Keep the embedded server's data on a volume (append-only file). Defaults to true. */
   persistence?: boolean;
@@ -649,6 +656,21 @@ function isolatedHost(name: string, a: ParsedArgs, path: string[], host: pulumi.
   });
 }
 
+/** The tag of an image reference (registry/repository:tag[@digest]), unless absent or `latest`. */
+export function imageTag(image: string): string | undefined {
+  const name = image.split("@")[0];
+  const slash = name.lastIndexOf("/");
+  const colon = name.lastIndexOf(":");
+  const tag = colon > slash ? name.slice(colon + 1) : undefined;
+  return tag === "latest" ? undefined : tag;
+}
+
+/** The oldest PostgreSQL and Redis a Mastodon version supports (its release notes). */
+export function dataServerMinimum(server: "postgresql" | "redis", v: MastodonVersion): { major: number; minor: number } {
+  if (server === "postgresql") return atLeast(v, 4, 6) ? { major: 14, minor: 0 } : atLeast(v, 4, 4) ? { major: 13, minor: 0 } : { major: 12, minor: 0 };
+  return atLeast(v, 4, 6) ? { major: 7, minor: 0 } : atLeast(v, 4, 4) ? { major: 6, minor: 2 } : { major: 6, minor: 0 };
+}
+
 function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
   const version = parseVersion(a.version);
   if (!version || !isSupported(version)) {
@@ -705,6 +727,23 @@ function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
   };
   embeddedOnly("postgresql", ["image", "storageSize", "storageClassName"]);
   embeddedOnly("redis", ["image", "persistence", "storageSize", "storageClassName"]);
+  // Embedded servers from another image: pinned, and recent enough for this Mastodon version.
+  const servers = [
+    { section: "postgresql", name: "PostgreSQL", image: a.postgresql.image, minimum: dataServerMinimum("postgresql", version), example: POSTGRES_IMAGE },
+    { section: "redis", name: "Redis", image: a.redis.image, minimum: dataServerMinimum("redis", version), example: REDIS_IMAGE },
+  ] as const;
+  for (const { section, name, image, minimum, example } of servers) {
+    if (image === undefined) continue;
+    const tag = imageTag(image);
+    if (tag === undefined && !image.includes("@sha256:")) {
+      issue(ctx, [section, "image"], image, `an image pinned by a tag other than latest, or by a digest, such as ${example}`);
+      continue;
+    }
+    const v = tag === undefined ? undefined : /^(\d+)(?:\.(\d+))?/.exec(tag);
+    if (v && Number(v[1]) * 100 + Number(v[2] ?? 99) < minimum.major * 100 + minimum.minor) {
+      issue(ctx, [section, "image"], image, `${name} ${minimum.major}${minimum.minor ? `.${minimum.minor}` : ""} or later (Mastodon ${a.version} requires it)`);
+    }
+  }
   if (a.media.s3) {
     for (const k of ["storageSize", "storageClassName", "accessMode"] as const) {
       if (a.media[k] !== undefined) issue(ctx, ["media", k], a.media[k], "nothing: it configures the media volume, and media.s3 is set");

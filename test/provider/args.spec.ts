@@ -60,6 +60,9 @@ describe("args validation", () => {
     ["an outside database while isolated", { ...base, postgresql: { external: { host: "db.example.com", password: "x" } } }, ["args.postgresql.external.host", '"db.example.com"', "an in-cluster Service or an address in clusterCidrs"]],
     ["an outside direct database host while isolated", { ...base, postgresql: { external: { host: "pgbouncer.db", directHost: "192.168.1.20", password: "x" } } }, ["args.postgresql.external.directHost", '"192.168.1.20"', "add the server's range to clusterCidrs"]],
     ["an outside Redis while isolated", { ...base, redis: { external: { host: "cache.example.net" } } }, ["args.redis.external.host", '"cache.example.net"', "or set allowPublicEgress"]],
+    ["a PostgreSQL too old for the version", { ...base, postgresql: { image: "postgres:13.16" } }, ["args.postgresql.image", '"postgres:13.16"', "PostgreSQL 14 or later (Mastodon v4.6.6 requires it)"]],
+    ["a Redis too old for the version", { ...base, version: "v4.4.3", redis: { image: "redis:6.0.20" } }, ["args.redis.image", '"redis:6.0.20"', "Redis 6.2 or later (Mastodon v4.4.3 requires it)"]],
+    ["a data server image that is not pinned", { ...base, postgresql: { image: "postgres:latest" } }, ["args.postgresql.image", '"postgres:latest"', "pinned by a tag other than latest, or by a digest, such as docker.io/library/postgres:17.6"]],
     ["ACME while isolated", { ...base, tls: { acmeEmail: "admin@social.example" } }, ["args.tls.acmeEmail", "ACME certificates are for public instances"]],
     ["ACME without an email", { ...base, allowPublicEgress: true, tls: { acmeServer: "https://acme.example/directory" } }, ["args.tls.acmeServer", "nothing unless tls.acmeEmail is set"]],
     ["an issuer and a secret together", { ...base, tls: { issuerName: "lab-ca", secretName: "social-tls" } }, ["args.tls.secretName", '"social-tls"', "only one of tls.issuerName, tls.secretName and tls.acmeEmail"]],
@@ -118,6 +121,8 @@ describe("args validation", () => {
       { ...base, postgresql: { external: { host: "pg.db.svc.cluster.local", password: pulumi.secret("x"), preparedStatements: false, directHost: "pg-direct.db" } } },
       { ...base, smtp: { server: "mailpit.mail", port: 1025 }, clusterCidrs: ["10.42.0.0/16", "10.43.0.0/16", "fd00:42::/56"] },
       { ...base, allowPublicEgress: true, smtp: { server: "smtp.mail.example.com" }, tls: { acmeEmail: "admin@social.example" } },
+      { ...base, postgresql: { image: "registry.lab:5000/postgres:16-bookworm" }, redis: { image: "registry.lab:5000/redis@sha256:0123abcd" } },
+      { ...base, version: "v4.4.3", postgresql: { image: "postgres:13.16" }, redis: { image: "redis:6.2.14" } },
     ]) {
       parseArgs("social", args as MastodonClusterArgs);
     }
