@@ -42,7 +42,13 @@ export const validArgs: fc.Arbitrary<MastodonClusterArgs> = fc
     web: fc.record({ replicas: fc.integer({ min: 1, max: 3 }), processes: fc.integer({ min: 1, max: 3 }), threads: fc.integer({ min: 1, max: 8 }) }),
     streaming: fc.record({ replicas: fc.integer({ min: 1, max: 3 }), dbPool: fc.integer({ min: 1, max: 15 }) }),
     externalPostgresql: fc.boolean(),
+    externalRedis: fc.boolean(),
     redisPersistence: fc.boolean(),
+    smtp: fc.boolean(),
+    extraEnv: fc.boolean(),
+    ownNamespace: fc.boolean(),
+    suppliedSecrets: fc.boolean(),
+    webResources: fc.boolean(),
     media: fc.constantFrom("ReadWriteOnce", "ReadWriteMany", "s3"),
     allowPublicEgress: fc.boolean(),
     clusterCidrs: fc.constantFrom(...CIDR_SETS),
@@ -62,13 +68,17 @@ export const validArgs: fc.Arbitrary<MastodonClusterArgs> = fc
       domain: "social.example",
       webDomain: a.webDomain ? "mastodon.social.example" : undefined,
       version: a.version,
-      web: a.web,
+      web: a.webResources ? { ...a.web, resources: { requests: { memory: "600Mi" }, limits: { cpu: "2", memory: "1536Mi" } } } : a.web,
       streaming: a.streaming,
       sidekiqWorkers: a.workers,
       postgresql: a.externalPostgresql
         ? { maxConnections, external: { host: "postgres.db.svc.cluster.local", password: "external-password" } }
         : { maxConnections },
-      redis: { persistence: a.redisPersistence },
+      redis: a.externalRedis ? { external: { host: "redis.db.svc.cluster.local", password: "redis-password" } } : { persistence: a.redisPersistence },
+      ...(a.smtp ? { smtp: { server: "mailpit.mail", port: 1025, login: "mastodon", password: "smtp-password" } } : {}),
+      ...(a.extraEnv ? { extraEnv: { SINGLE_USER_MODE: "true", DEFAULT_LOCALE: "de" } } : {}),
+      ...(a.ownNamespace ? { namespace: "fediverse", createNamespace: false } : {}),
+      ...(a.suppliedSecrets ? { secrets: { secretKeyBase: "b".repeat(128), postgresqlPassword: "supplied-postgresql-password" } } : {}),
       media: a.media === "s3"
         ? { s3: { bucket: "media", endpoint: "http://minio.storage:9000", accessKeyId: "key", secretAccessKey: "secret" } }
         : { accessMode: a.media },
