@@ -129,7 +129,10 @@ export interface S3Storage {
   accessKeyId: pulumi.Input<string>;
   /** Secret access key (AWS_SECRET_ACCESS_KEY), kept as a Pulumi secret. Required. */
   secretAccessKey: pulumi.Input<string>;
-  /** Host that serves the bucket's files to browsers (S3_ALIAS_HOST). Defaults to none. */
+  /**
+   * Host that serves the bucket's files to browsers (S3_ALIAS_HOST). Without it media links point at the
+   * endpoint's host, which browsers must then reach: an in-cluster endpoint needs one. Defaults to none.
+   */
   aliasHost?: string;
 }
 
@@ -208,7 +211,10 @@ export interface MastodonSecrets {
   activeRecordEncryptionDeterministicKey?: pulumi.Input<string>;
   /** ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT. Defaults to 32 random characters, generated once. */
   activeRecordEncryptionKeyDerivationSalt?: pulumi.Input<string>;
-  /** Password of the embedded PostgreSQL. Defaults to 32 random characters, generated once. */
+  /**
+   * Password of the embedded PostgreSQL. PostgreSQL takes it only when it first creates its data; to change it
+   * later, ALTER ROLE mastodon first, then change this. Defaults to 32 random characters, generated once.
+   */
   postgresqlPassword?: pulumi.Input<string>;
   /** Password of the embedded Redis. Defaults to 32 random characters, generated once. */
   redisPassword?: pulumi.Input<string>;
