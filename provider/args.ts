@@ -917,8 +917,9 @@ export interface MastodonPlatformArgs {
   traefikNamespace?: string;
   /**
    * Addresses of the Kubernetes API server (CIDRs), which the installed Traefik must reach to watch
-   * its routes: its pods are egress-isolated like every other. Required with `installTraefik`.
-   * Defaults to none.
+   * its routes: its pods are egress-isolated like every other. Required with `installTraefik`. When
+   * given, the cert-manager the platform installs is egress-isolated too (DNS, the API server and the
+   * cluster; the internet as well with `acmeEmail`). Defaults to none.
    */
   apiServerCidrs?: string[];
   /** The cluster's pod and service ranges, where the installed Traefik may send traffic. Defaults to ["10.42.0.0/16", "10.43.0.0/16"]. */

@@ -10,7 +10,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonPlatformArgs, MastodonPlatformConfig, parsePlatformArgs } from "./args";
-import { CLUSTER_DNS } from "./network";
+import { CLUSTER_DNS, PUBLIC_CIDRS } from "./network";
 import { acmeIssuerSpec, certManager, issuerResource, privateRootCa } from "./tls";
 
 /** Traefik's chart, pinned (Traefik v3.7). */
@@ -53,6 +53,26 @@ export function traefikNetworkPolicySpec(config: MastodonPlatformConfig): k8s.ty
 }
 
 /**
+ * Egress of every pod in cert-manager's namespace, when the platform installs it and knows the API server:
+ * DNS, the API server (all cert-manager talks to with a private CA) and the cluster; the internet too for
+ * ACME (the ACME server, and the HTTP-01 self-check). Ingress stays open: the API server calls the webhook,
+ * and kubelets probe the pods.
+ */
+export function certManagerNetworkPolicySpec(config: MastodonPlatformConfig): k8s.types.input.networking.v1.NetworkPolicySpec {
+  return {
+    podSelector: {},
+    policyTypes: ["Egress"],
+    egress: [
+      {
+        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": CLUSTER_DNS.namespace } }, podSelector: { matchLabels: CLUSTER_DNS.podLabels } }],
+        ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+      },
+      { to: [...config.clusterCidrs, ...(config.apiServerCidrs ?? []), ...(config.acmeEmail ? PUBLIC_CIDRS : [])].map((cidr) => ({ ipBlock: { cidr } })) },
+    ],
+  };
+}
+
+/**
  * What a cluster needs once, for any number of MastodonCluster instances: cert-manager, optionally
  * Traefik, and one ClusterIssuer (a private CA every instance trusts, or Let's Encrypt).
  */
@@ -75,6 +95,13 @@ export class MastodonPlatform extends pulumi.ComponentResource {
 
     const manager = config.installCertManager ? certManager(`${name}-cert-manager`, config.certManagerNamespace, child) : undefined;
     const afterManager = { parent: this, dependsOn: manager ? [manager] : [] };
+    if (manager && config.apiServerCidrs) {
+      // The chart creates the namespace: the policy follows the release.
+      new k8s.networking.v1.NetworkPolicy(`${name}-cert-manager-egress`, {
+        metadata: { name: "cert-manager-egress", namespace: config.certManagerNamespace, labels: labels(name) },
+        spec: certManagerNetworkPolicySpec(config),
+      }, afterManager);
+    }
 
     let issuerName: pulumi.Output<string>;
     let caCertificate: pulumi.Output<string>;

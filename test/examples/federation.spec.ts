@@ -199,11 +199,15 @@ describe("examples/federation with Traefik installed by the platform", () => {
   });
 
   it("passes the policy pack once the API server's address is among the allowed ranges", () => {
-    // Traefik must reach the API server, outside the pod and service ranges: the pack is told so
+    // Traefik and cert-manager must reach the API server, outside the pod and service ranges: the pack is told so
     // with --policy-pack-config (test/e2e/run.sh does it on kind).
     assert.deepEqual(runPolicies(policyView(stack.resources), { clusterCidrs: [...CLUSTER_CIDRS, API_SERVER] }), []);
     const unconfigured = runPolicies(policyView(stack.resources));
-    assert.deepEqual(unconfigured.map((f) => [f.policy, f.resource.split("::").pop()]), [["networkpolicy-egress-outside-cluster", "lab-traefik"]]);
+    // Traefik and cert-manager (egress-isolated once the platform knows the API server) both reach it.
+    assert.deepEqual(unconfigured.map((f) => [f.policy, f.resource.split("::").pop()]).sort(), [
+      ["networkpolicy-egress-outside-cluster", "lab-cert-manager-egress"],
+      ["networkpolicy-egress-outside-cluster", "lab-traefik"],
+    ]);
   });
 
   it("refuses installTraefik without the API server's addresses, naming apiServerCidrs", async () => {

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { MastodonCluster, MastodonPlatform } from "../../provider";
 import { parsePlatformArgs } from "../../provider/args";
-import { traefikNetworkPolicySpec } from "../../provider/platform";
+import { certManagerNetworkPolicySpec, traefikNetworkPolicySpec } from "../../provider/platform";
 import { InvalidArgsError } from "../../provider/validation";
 import { runProgram } from "../harness/mocks";
 import { schemaErrors } from "../harness/schemas";
@@ -27,6 +27,15 @@ describe("two instances sharing one platform", () => {
     });
     stack = new Stack(resources);
     platform = result;
+  });
+
+  it("isolates cert-manager's egress to DNS, the API server and the cluster, once it is installed", () => {
+    const policy = stack.get(KIND.NetworkPolicy, "lab-cert-manager-egress");
+    assert.equal(policy.inputs.metadata.namespace, "cert-manager");
+    assert.deepEqual(policy.inputs.spec.podSelector, {}, "every pod of the namespace");
+    assert.deepEqual(policy.inputs.spec.policyTypes, ["Egress"]);
+    assert.deepEqual(policy.inputs.spec.egress[1].to.map((t: any) => t.ipBlock.cidr), ["10.42.0.0/16", "10.43.0.0/16", "172.18.0.2/32"]);
+    assert.ok(stack.dependsOn(policy, stack.get(KIND.CertManager, "lab-cert-manager")), "created before the chart makes the namespace");
   });
 
   it("installs cert-manager, Traefik and the CA issuer once", () => {
@@ -116,6 +125,13 @@ describe("MastodonPlatform settings", () => {
     assert.deepEqual(stack.ofType(KIND.Deployment).map((d) => d.name).sort(), ["social-sidekiq-default", "social-streaming", "social-web"]);
     assert.equal(stack.get(KIND.Certificate, "social-tls").inputs.spec.issuerRef.name, "public-acme");
     assert.deepEqual(await schemaErrors(stack.resources), []);
+  });
+
+  it("leaves cert-manager's egress alone without the API server's address, and opens it to ACME with Let's Encrypt", async () => {
+    const { resources } = await runProgram(() => new MastodonPlatform("lab", {}));
+    assert.equal(new Stack(resources).find(KIND.NetworkPolicy, "lab-cert-manager-egress"), undefined);
+    const spec = certManagerNetworkPolicySpec(parsePlatformArgs("public", { acmeEmail: "admin@example.org", apiServerCidrs: ["172.18.0.2/32"] }));
+    assert.deepEqual((spec.egress as any[])[1].to.map((t: any) => t.ipBlock.cidr), ["10.42.0.0/16", "10.43.0.0/16", "172.18.0.2/32", "0.0.0.0/0", "::/0"]);
   });
 
   it("lets Traefik reach the cluster, DNS and the API server, and nothing else", () => {
