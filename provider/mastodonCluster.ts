@@ -7,6 +7,7 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonClusterArgs, parseArgs } from "./args";
+import { claimCertManager } from "./clusterWide";
 import { BuildContext, childOpts } from "./context";
 import { embeddedPostgresql } from "./database";
 import { hostNames, traefikRoutes } from "./ingress";
@@ -16,7 +17,7 @@ import { networkPolicies } from "./network";
 import { embeddedRedis } from "./redis";
 import { mastodonSecrets } from "./secrets";
 import { mediaClaim } from "./storage";
-import { instanceTls } from "./tls";
+import { installsCertManager, instanceTls } from "./tls";
 import { mastodonImages } from "./versions";
 import { mastodonEnv } from "./workloads/env";
 import { MastodonRuntime } from "./workloads/pod";
@@ -47,6 +48,7 @@ export class MastodonCluster extends pulumi.ComponentResource {
   constructor(name: string, args: MastodonClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before anything is registered: bad input creates nothing.
     const config = parseArgs(name, args);
+    if (installsCertManager(config.tls)) claimCertManager(`MastodonCluster "${name}"`, "tls.installCertManager", config.tls.installCertManager, opts);
     super("mastodon:index:MastodonCluster", name, {}, opts);
 
     // Deleting a namespace deletes its volumes: a namespace we create is kept on destroy.

@@ -10,6 +10,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonPlatformArgs, MastodonPlatformConfig, parsePlatformArgs } from "./args";
+import { claimCertManager } from "./clusterWide";
 import { CLUSTER_DNS, PUBLIC_CIDRS } from "./network";
 import { acmeIssuerSpec, certManager, issuerResource, privateRootCa } from "./tls";
 
@@ -90,6 +91,7 @@ export class MastodonPlatform extends pulumi.ComponentResource {
 
   constructor(name: string, args: MastodonPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     const config = parsePlatformArgs(name, args);
+    if (config.installCertManager) claimCertManager(`MastodonPlatform "${name}"`, "installCertManager", args.installCertManager, opts);
     super("mastodon:index:MastodonPlatform", name, {}, opts);
     const child = { parent: this };
 

@@ -14,6 +14,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as certmanager from "@pulumi/kubernetes-cert-manager";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import type { MastodonConfig } from "./args";
 import { BuildContext, childOpts } from "./context";
 import { instanceLabels } from "./names";
 
@@ -75,15 +76,19 @@ export interface InstanceTls {
   certificate?: k8s.apiextensions.CustomResource;
 }
 
+/** Whether an instance installs cert-manager itself: by default when it issues its own certificate. */
+export function installsCertManager(t: MastodonConfig["tls"]): boolean {
+  if (t.secretName) return false;
+  return t.installCertManager ?? t.issuerName === undefined;
+}
+
 export function instanceTls(ctx: BuildContext, hostNames: pulumi.Input<string>[]): InstanceTls {
   const { name, namespace, config } = ctx;
   const t = config.tls;
   const caTrust = t.caCertificate === undefined ? undefined : pulumi.output(t.caCertificate);
   if (t.secretName) return { secretName: t.secretName, caCertificate: caTrust };
 
-  const ownsIssuer = t.issuerName === undefined;
-  const installs = t.installCertManager ?? ownsIssuer;
-  const manager = installs ? certManager(`${name}-cert-manager`, CERT_MANAGER_NAMESPACE, { parent: ctx.opts.parent }) : undefined;
+  const manager = installsCertManager(t) ? certManager(`${name}-cert-manager`, CERT_MANAGER_NAMESPACE, { parent: ctx.opts.parent }) : undefined;
   const afterManager = childOpts(ctx, { dependsOn: manager ? [manager] : [] });
 
   let issuerRef: { name: pulumi.Input<string>; kind: string };

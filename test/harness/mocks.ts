@@ -162,6 +162,8 @@ const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForR
 
 /** Runs `program` and waits until every registration it caused has been answered. */
 export async function runProgram<T>(program: () => T): Promise<{ result: T; resources: RecordedResource[] }> {
+  // Each run is a deployment of its own, as each `pulumi up` is: a fresh engine connection (the preview mode kept).
+  await installMocks(pulumi.runtime.isDryRun());
   recorder.reset();
   const result = program();
   await waitForRPCs();

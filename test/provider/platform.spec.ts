@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import * as k8s from "@pulumi/kubernetes";
 import { MastodonCluster, MastodonPlatform } from "../../provider";
 import { parsePlatformArgs } from "../../provider/args";
 import { certManagerNetworkPolicySpec, traefikNetworkPolicySpec } from "../../provider/platform";
@@ -148,5 +149,51 @@ describe("MastodonPlatform settings", () => {
     assert.throws(() => parsePlatformArgs("lab", { installTraefk: true } as never), /args: unknown key "installTraefk"; expected only installCertManager/);
     assert.throws(() => parsePlatformArgs("lab", { acmeEmail: "nobody" }), /args\.acmeEmail: got "nobody"; expected an email address/);
     assert.throws(() => parsePlatformArgs("lab", { clusterCidrs: ["10.42.0.0/40"] }), /args\.clusterCidrs\[0\]: got "10\.42\.0\.0\/40"/);
+  });
+});
+
+describe("cert-manager, one per cluster", () => {
+  const installs = (resources: { type: string; name: string }[]) => resources.filter((r) => r.type === KIND.CertManager).map((r) => r.name);
+
+  it("refuses a second instance installing it in the same program, before it registers anything", async () => {
+    let registeredBefore = 0;
+    const { resources } = await runProgram(() => {
+      new MastodonCluster("one", { domain: "one.fediverse.test" });
+      registeredBefore = 1;
+      assert.throws(() => new MastodonCluster("two", { domain: "two.fediverse.test" }), (e: InvalidArgsError) =>
+        e instanceof InvalidArgsError && e.message === 'MastodonCluster "two": invalid args:\n  - args.tls.installCertManager: got true (the default); ' +
+          'expected false: MastodonCluster "one" already installs cert-manager on this cluster, and a cluster has one ' +
+          "(share one MastodonPlatform between the instances, or set it false on all but one)");
+    });
+    assert.equal(registeredBefore, 1);
+    assert.deepEqual(installs(resources), ["one-cert-manager"]);
+    assert.ok(!resources.some((r) => r.name.startsWith("two")), "the refused instance registered something");
+  });
+
+  it("refuses an instance installing it beside a platform that does", async () => {
+    await runProgram(() => {
+      new MastodonPlatform("lab", {});
+      assert.throws(() => new MastodonCluster("one", { domain: "one.fediverse.test", tls: { installCertManager: true } }),
+        /args\.tls\.installCertManager: got true; expected false: MastodonPlatform "lab" already installs cert-manager/);
+    });
+  });
+
+  it("allows one per cluster: instances on different Kubernetes providers, or told not to install it", async () => {
+    const { resources } = await runProgram(() => {
+      const east = new k8s.Provider("east", { context: "east" });
+      const west = new k8s.Provider("west", { context: "west" });
+      new MastodonCluster("one", { domain: "one.fediverse.test" }, { providers: [east] });
+      new MastodonCluster("two", { domain: "two.fediverse.test" }, { providers: { kubernetes: west } });
+      new MastodonCluster("three", { domain: "three.fediverse.test" });
+      new MastodonCluster("four", { domain: "four.fediverse.test", tls: { installCertManager: false } });
+    });
+    assert.deepEqual(installs(resources).sort(), ["one-cert-manager", "three-cert-manager", "two-cert-manager"]);
+  });
+
+  it("forgets the claims of another deployment", async () => {
+    for (let run = 0; run < 2; run++) {
+      const { resources } = await runProgram(() => new MastodonCluster("social", { domain: "social.example" }));
+      assert.deepEqual(installs(resources), ["social-cert-manager"]);
+    }
   });
 });
