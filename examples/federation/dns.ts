@@ -17,6 +17,12 @@
  *   pod: that address is only known after the Service is created, differs per cluster, and goes
  *   stale if the Service is ever recreated; the component's pod specs are not ours to edit either.
  *   A CNAME to the Service's DNS name follows whatever address the Service has.
+ *
+ * Both of Mastodon's resolvers get the same answer this way. Ruby (web, sidekiq, the Jobs: federation
+ * requests, WebFinger, link previews) resolves through its own Resolv::DNS client, reading the pod's
+ * /etc/resolv.conf and following CNAME chains in the response; Node (streaming) resolves through libc's
+ * getaddrinfo, which reads the same resolv.conf. Both therefore ask the cluster DNS, and an ordinary
+ * CNAME + A answer is what both handle; /etc/hosts entries, by contrast, Ruby's Resolv::DNS never reads.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
