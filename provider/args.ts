@@ -71,12 +71,13 @@ export interface Postgresql {
   external?: ExternalPostgresql;
   /**
    * max_connections: configured on the embedded server, declared for an external one. The
-   * connections of every Mastodon process, and of the extra pods a rollout starts, must fit in it.
+   * connections of every Mastodon process, and of the extra pods a rollout starts, must fit in it
+   * (leave some headroom: an old pod still draining while the next new one starts is not counted).
    * Defaults to 100.
    */
   maxConnections?: number;
   /**
-   * Image of the embedded server (official postgres image, Debian variant), pinned by a tag or digest; a numbered
+   * Image of the embedded server (official postgres image, Debian variant), pinned by a version tag or a digest; a numbered
    * tag must meet Mastodon's minimum (PostgreSQL 14 from 4.6, 13 from 4.4). Defaults to "docker.io/library/postgres:17.6".
    */
   image?: string;
@@ -103,7 +104,7 @@ export interface Redis {
   /** Use this server instead of running Redis in the cluster. Defaults to none (embedded). */
   external?: ExternalRedis;
   /**
-   * Image of the embedded server (official redis image), pinned by a tag or digest; a numbered tag must meet
+   * Image of the embedded server (official redis image), pinned by a version tag or a digest; a numbered tag must meet
    * Mastodon's minimum (Redis 7 from 4.6, 6.2 from 4.4). Defaults to "docker.io/library/redis:7.4.5".
    */
   image?: string;
@@ -360,8 +361,8 @@ export const POSTGRES_IMAGE = "docker.io/library/postgres:17.6";
 export const REDIS_IMAGE = "docker.io/library/redis:7.4.5";
 /** Connections PostgreSQL keeps for superusers (superuser_reserved_connections). */
 export const RESERVED_CONNECTIONS = 3;
-/** One connection for a migration Job, which runs beside the processes (never during a rollout). */
-export const MIGRATION_CONNECTIONS = 1;
+/** A migration Job's connections (its DB_POOL), beside the processes but never during a rollout. */
+export const MIGRATION_CONNECTIONS = 2;
 export const LETS_ENCRYPT_SERVER = "https://acme-v02.api.letsencrypt.org/directory";
 
 export interface ResourceProfile {
@@ -671,7 +672,11 @@ export function imageTag(image: string): string | undefined {
   return tag === "latest" ? undefined : tag;
 }
 
-/** The oldest PostgreSQL and Redis a Mastodon version supports (its release notes). */
+/**
+ * The oldest PostgreSQL and Redis a Mastodon version supports: 4.2 needs PostgreSQL 12 (mastodon#27528); 4.4
+ * PostgreSQL 13 and Redis 6.2 (its release notes, mastodon#34744, #30413); PostgreSQL 14 (mastodon#36540, merged
+ * after 4.5's betas) and Redis 7 (Sidekiq 8) are taken as 4.6's floor, as the README states.
+ */
 export function dataServerMinimum(server: "postgresql" | "redis", v: MastodonVersion): { major: number; minor: number } {
   if (server === "postgresql") return atLeast(v, 4, 6) ? { major: 14, minor: 0 } : atLeast(v, 4, 4) ? { major: 13, minor: 0 } : { major: 12, minor: 0 };
   return atLeast(v, 4, 6) ? { major: 7, minor: 0 } : atLeast(v, 4, 4) ? { major: 6, minor: 2 } : { major: 6, minor: 0 };
@@ -741,8 +746,9 @@ function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
   for (const { section, name, image, minimum, example } of servers) {
     if (image === undefined) continue;
     const tag = imageTag(image);
-    if (tag === undefined && !image.includes("@sha256:")) {
-      issue(ctx, [section, "image"], image, `an image pinned by a tag other than latest, or by a digest, such as ${example}`);
+    // A tag that names no version (latest, bookworm, alpine) moves to new majors, which an old data directory refuses.
+    if (!image.includes("@sha256:") && !(tag !== undefined && /^\d/.test(tag))) {
+      issue(ctx, [section, "image"], image, `an image pinned by a version tag or a digest, such as ${example}`);
       continue;
     }
     const v = tag === undefined ? undefined : /^(\d+)(?:\.(\d+))?/.exec(tag);

@@ -23,6 +23,7 @@
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { MIGRATION_CONNECTIONS } from "./args";
 import { BuildContext, childOpts } from "./context";
 import { postgresqlDirectHost } from "./database";
 import { componentLabels } from "./names";
@@ -47,7 +48,10 @@ export const PRE_MIGRATION_SCRIPT = [
   "status=0",
   "bundle exec rails runner '" +
     "begin; exit(ActiveRecord::Base.connection_pool.with_connection { |c| c.table_exists?(:schema_migrations) } ? 0 : " +
-    `${EMPTY_DATABASE_STATUS}); rescue ActiveRecord::NoDatabaseError; exit ${EMPTY_DATABASE_STATUS}; end' || status=$?`,
+    `${EMPTY_DATABASE_STATUS}); rescue ActiveRecord::NoDatabaseError => e; ` +
+    // Rails raises NoDatabaseError for any connection error that names the database: only PostgreSQL's own
+    // "does not exist" means there is none yet; anything else (a timeout, too many connections) fails the Job.
+    `exit((e.cause || e).message.to_s.include?("does not exist") ? ${EMPTY_DATABASE_STATUS} : 1); end' || status=$?`,
   'case "$status" in',
   '  0) echo "existing database: running the pre-deployment migrations"; export SKIP_POST_DEPLOYMENT_MIGRATIONS=true; exec bundle exec rails db:migrate ;;',
   `  ${EMPTY_DATABASE_STATUS}) echo "empty database: loading the schema"; exec bundle exec rails db:prepare ;;`,
@@ -68,7 +72,7 @@ export function migrationJobName(name: string, step: MigrationStep, image: strin
 
 export function migrationJob(ctx: BuildContext, rt: MastodonRuntime, step: MigrationStep, dependsOn: pulumi.Input<pulumi.Resource>[]) {
   const { name, namespace, config } = ctx;
-  const env: Record<string, string> = { DB_POOL: "2" };
+  const env: Record<string, string> = { DB_POOL: String(MIGRATION_CONNECTIONS) };
   return new k8s.batch.v1.Job(`${name}-db-migrate-${step}`, {
     metadata: {
       name: migrationJobName(name, step, rt.image),

@@ -53,15 +53,19 @@ export function traefikNetworkPolicySpec(config: MastodonPlatformConfig): k8s.ty
   };
 }
 
+/** The `app.kubernetes.io/name` of every pod cert-manager's chart runs. */
+export const CERT_MANAGER_PODS = ["cert-manager", "cainjector", "webhook", "startupapicheck"];
+
 /**
- * Egress of every pod in cert-manager's namespace, when the platform installs it and knows the API server:
+ * Egress of cert-manager's pods, when the platform installs it and knows the API server:
  * DNS, the API server (all cert-manager talks to with a private CA) and the cluster; the internet too for
  * ACME (the ACME server, and the HTTP-01 self-check). Ingress stays open: the API server calls the webhook,
  * and kubelets probe the pods.
  */
 export function certManagerNetworkPolicySpec(config: MastodonPlatformConfig): k8s.types.input.networking.v1.NetworkPolicySpec {
   return {
-    podSelector: {},
+    // cert-manager's own pods only, as its chart labels them: the namespace may be shared with others.
+    podSelector: { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: CERT_MANAGER_PODS }] },
     policyTypes: ["Egress"],
     egress: [
       {

@@ -86,6 +86,43 @@ describe("migrations, in the order Mastodon requires", () => {
       assert.deepEqual(calls, ["exec rails runner … skip=unset", "exec rails db:migrate skip=true"]);
     });
 
+    describe("the schema probe's Ruby, against a stand-in for ActiveRecord", () => {
+      /** Runs the probe's Ruby after defining an ActiveRecord whose connection does `behaviour`; returns the exit status. */
+      function probe(behaviour: string): number | null {
+        const code = /rails runner '(.*?)' \|\|/s.exec(PRE_MIGRATION_SCRIPT)![1];
+        const stub = [
+          "module ActiveRecord",
+          "  class NoDatabaseError < StandardError; end",
+          "  class Conn; def initialize(b) @b = b end; def table_exists?(t) t == :schema_migrations && @b == :present end; end",
+          "  class Pool",
+          "    def with_connection",
+          "      b = ENV.fetch('BEHAVIOUR').to_sym",
+          "      if b == :missing_db || b == :too_many",
+          "        pg = b == :missing_db ? 'FATAL:  database \"mastodon_production\" does not exist' : 'FATAL:  too many connections for role \"mastodon_production\"'",
+          "        begin; raise StandardError, pg; rescue StandardError; raise NoDatabaseError, 'We could not find your database: mastodon_production'; end",
+          "      end",
+          "      yield Conn.new(b)",
+          "    end",
+          "  end",
+          "  class Base; def self.connection_pool; Pool.new end; end",
+          "end",
+        ].join("\n");
+        return childProcess.spawnSync("ruby", ["-e", `${stub}\n${code}`], { env: { ...process.env, BEHAVIOUR: behaviour } }).status;
+      }
+
+      before(function () {
+        if (childProcess.spawnSync("ruby", ["--version"]).status !== 0) this.skip(); // reported as skipped: no ruby here
+      });
+
+      it("reads an existing schema as 0, a missing one or a missing database as empty", () => {
+        assert.deepEqual(["present", "absent", "missing_db"].map(probe), [0, EMPTY_DATABASE_STATUS, EMPTY_DATABASE_STATUS]);
+      });
+
+      it("reads any other connection error naming the database as a failure, never as an empty database", () => {
+        assert.equal(probe("too_many"), 1);
+      });
+    });
+
     it("fails, migrating nothing, when the schema cannot be read", () => {
       const { status, calls } = runPreStep(1);
       assert.equal(status, 1);

@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import * as k8s from "@pulumi/kubernetes";
 import { MastodonCluster, MastodonPlatform } from "../../provider";
 import { parsePlatformArgs } from "../../provider/args";
+import { deploymentOf } from "../../provider/clusterWide";
 import { certManagerNetworkPolicySpec, traefikNetworkPolicySpec } from "../../provider/platform";
 import { InvalidArgsError } from "../../provider/validation";
 import { runProgram } from "../harness/mocks";
@@ -33,7 +34,9 @@ describe("two instances sharing one platform", () => {
   it("isolates cert-manager's egress to DNS, the API server and the cluster, once it is installed", () => {
     const policy = stack.get(KIND.NetworkPolicy, "lab-cert-manager-egress");
     assert.equal(policy.inputs.metadata.namespace, "cert-manager");
-    assert.deepEqual(policy.inputs.spec.podSelector, {}, "every pod of the namespace");
+    assert.deepEqual(policy.inputs.spec.podSelector.matchExpressions, [
+      { key: "app.kubernetes.io/name", operator: "In", values: ["cert-manager", "cainjector", "webhook", "startupapicheck"] },
+    ], "cert-manager's pods, and no other pod of a namespace it may share");
     assert.deepEqual(policy.inputs.spec.policyTypes, ["Egress"]);
     assert.deepEqual(policy.inputs.spec.egress[1].to.map((t: any) => t.ipBlock.cidr), ["10.42.0.0/16", "10.43.0.0/16", "172.18.0.2/32"]);
     assert.ok(stack.dependsOn(policy, stack.get(KIND.CertManager, "lab-cert-manager")), "created before the chart makes the namespace");
@@ -188,6 +191,14 @@ describe("cert-manager, one per cluster", () => {
       new MastodonCluster("four", { domain: "four.fediverse.test", tls: { installCertManager: false } });
     });
     assert.deepEqual(installs(resources).sort(), ["one-cert-manager", "three-cert-manager", "two-cert-manager"]);
+  });
+
+  it("knows one deployment by its monitor's address, as every construct() call of another language connects anew", () => {
+    const client = (target: string) => ({ getChannel: () => ({ getTarget: () => target }) });
+    assert.equal(deploymentOf(client("127.0.0.1:40001")), deploymentOf(client("127.0.0.1:40001")));
+    assert.notEqual(deploymentOf(client("127.0.0.1:40001")), deploymentOf(client("127.0.0.1:40002")));
+    const mock = {};
+    assert.equal(deploymentOf(mock), mock, "a mock monitor has no address: itself");
   });
 
   it("forgets the claims of another deployment", async () => {

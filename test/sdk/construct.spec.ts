@@ -183,4 +183,14 @@ describe("the provider, driven as another language's program drives it", () => {
       assert.equal(error.message, typescriptError("social", inputs));
     });
   });
+  it("refuses a second default instance of the same deployment, which would install cert-manager twice", async () => {
+    const { result } = await runProgram(async () => {
+      await provider.construct("one", MASTODON_CLUSTER_TOKEN, { domain: "one.fediverse.test" }, {});
+      return provider.construct("two", MASTODON_CLUSTER_TOKEN, { domain: "two.fediverse.test" }, {}).then(
+        () => assert.fail("construct succeeded"),
+        (e: Error) => e,
+      );
+    });
+    assert.match((await result).message, /^MastodonCluster "two": invalid args:\n {2}- args\.tls\.installCertManager: got true \(the default\); expected false: MastodonCluster "one" already installs cert-manager/);
+  });
 });
