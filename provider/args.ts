@@ -828,7 +828,7 @@ export function connectionBudget(a: BudgetInput, workers: { name: string; concur
   const transient = Math.max(surge, MIGRATION_CONNECTIONS);
   const total = web + streaming + sidekiq.reduce((s, w) => s + w.n, 0) + transient;
   const describe = [`web ${web}`, `streaming ${streaming}`, ...sidekiq.map((w) => `sidekiq ${w.name} ${w.n}`), `rollout surge or migration ${transient}`].join(" + ");
-  return { web, streaming, sidekiq, surge: transient, total, describe };
+  return { web, streaming, sidekiq, total, describe };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,6 +28,15 @@ export const PUBLIC_CIDRS = ["0.0.0.0/0", "::/0"];
 
 const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
+/** Egress to the cluster DNS, 53 over UDP and TCP: the first rule of every egress-isolated pod. */
+export const DNS_EGRESS: k8s.types.input.networking.v1.NetworkPolicyEgressRule = {
+  to: [{
+    namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: CLUSTER_DNS.namespace } },
+    podSelector: { matchLabels: CLUSTER_DNS.podLabels },
+  }],
+  ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+};
+
 function selectComponents(name: string, components: Component[]) {
   return {
     matchLabels: { "app.kubernetes.io/instance": name, "app.kubernetes.io/name": "mastodon" },
@@ -51,10 +60,6 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
   const name = config.name;
   const mastodon = selectComponents(name, MASTODON_COMPONENTS);
   const federating = selectComponents(name, ["web", "sidekiq"]);
-  const dns: Peer = {
-    namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: CLUSTER_DNS.namespace } },
-    podSelector: { matchLabels: CLUSTER_DNS.podLabels },
-  };
   const controller: Peer = {
     namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: config.ingress.controllerNamespace } },
     podSelector: { matchLabels: config.ingress.controllerPodLabels },
@@ -68,7 +73,7 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
     dns: {
       podSelector: { matchLabels: { "app.kubernetes.io/instance": name, "app.kubernetes.io/name": "mastodon" } },
       policyTypes: ["Egress"],
-      egress: [{ to: [dns], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }],
+      egress: [DNS_EGRESS],
     },
     "ingress-controller": {
       podSelector: selectComponents(name, ["web", "streaming"]),

@@ -11,7 +11,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonPlatformArgs, MastodonPlatformConfig, parsePlatformArgs } from "./args";
 import { claimCertManager } from "./clusterWide";
-import { CLUSTER_DNS, PUBLIC_CIDRS } from "./network";
+import { DNS_EGRESS, PUBLIC_CIDRS } from "./network";
 import { acmeIssuerSpec, certManager, issuerResource, privateRootCa } from "./tls";
 
 /** Traefik's chart, pinned (Traefik v3.7). */
@@ -44,10 +44,7 @@ export function traefikNetworkPolicySpec(config: MastodonPlatformConfig): k8s.ty
     policyTypes: ["Ingress", "Egress"],
     ingress: [{ ports: [{ protocol: "TCP", port: TRAEFIK_PORTS.web }, { protocol: "TCP", port: TRAEFIK_PORTS.websecure }] }],
     egress: [
-      {
-        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": CLUSTER_DNS.namespace } }, podSelector: { matchLabels: CLUSTER_DNS.podLabels } }],
-        ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-      },
+      DNS_EGRESS,
       { to: [...config.clusterCidrs, ...(config.apiServerCidrs ?? [])].map((cidr) => ({ ipBlock: { cidr } })) },
     ],
   };
@@ -68,10 +65,7 @@ export function certManagerNetworkPolicySpec(config: MastodonPlatformConfig): k8
     podSelector: { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: CERT_MANAGER_PODS }] },
     policyTypes: ["Egress"],
     egress: [
-      {
-        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": CLUSTER_DNS.namespace } }, podSelector: { matchLabels: CLUSTER_DNS.podLabels } }],
-        ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-      },
+      DNS_EGRESS,
       { to: [...config.clusterCidrs, ...(config.apiServerCidrs ?? []), ...(config.acmeEmail ? PUBLIC_CIDRS : [])].map((cidr) => ({ ipBlock: { cidr } })) },
     ],
   };
