@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ResourceProfile } from "./args";
 import { BuildContext, childOpts } from "./context";
 import { componentLabels, selectorLabels } from "./names";
-import { containerResources, containerSecurityContext, podSecurityContext } from "./pod";
+import { containerResources, containerSecurityContext, podSecurityContext } from "./containers";
 import { persistentVolumeClaim } from "./storage";
 
 type Container = k8s.types.input.core.v1.Container;

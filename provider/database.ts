@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MastodonConfig } from "./args";
 import type { BuildContext } from "./context";
 import { DataServer, dataServer } from "./dataServer";
-import { POSTGRES_UID, execProbe } from "./pod";
+import { POSTGRES_UID, execProbe } from "./containers";
 
 export const POSTGRES_PORT = 5432;
 const DATA_DIR = "/var/lib/postgresql/data";

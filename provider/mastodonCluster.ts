@@ -20,7 +20,7 @@ import { mediaClaim } from "./storage";
 import { installsCertManager, instanceTls } from "./tls";
 import { mastodonImages } from "./versions";
 import { mastodonEnv } from "./workloads/env";
-import { MastodonRuntime } from "./workloads/pod";
+import { MastodonRuntime } from "./workloads/mastodonPod";
 
 /**
  * A complete Mastodon instance on Kubernetes: PostgreSQL and Redis (embedded or external), the web,

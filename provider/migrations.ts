@@ -28,7 +28,7 @@ import { BuildContext, childOpts } from "./context";
 import { postgresqlDirectHost } from "./database";
 import { componentLabels } from "./names";
 import { processEnv } from "./workloads/env";
-import { MastodonRuntime, mastodonPodTemplate } from "./workloads/pod";
+import { MastodonRuntime, mastodonPodTemplate } from "./workloads/mastodonPod";
 import { sidekiqDeployments } from "./workloads/sidekiq";
 import { streamingDeployment } from "./workloads/streaming";
 import { webDeployment } from "./workloads/web";

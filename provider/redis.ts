@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MastodonConfig } from "./args";
 import type { BuildContext } from "./context";
 import { DataServer, dataServer } from "./dataServer";
-import { REDIS_UID, execProbe } from "./pod";
+import { REDIS_UID, execProbe } from "./containers";
 
 export const REDIS_PORT = 6379;
 

@@ -8,6 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental";
+import { MastodonCluster } from "./mastodonCluster";
+import { MastodonPlatform } from "./platform";
 
 export const MASTODON_CLUSTER_TOKEN = "mastodon:index:MastodonCluster";
 
@@ -110,15 +112,18 @@ function providerPackageJson(): { name: string; version: string } {
 }
 
 /**
- * The component provider of the `mastodon` package: the components index.ts exports, found as
- * Pulumi's plugin launcher finds them, and the schema with the secret inputs marked.
+ * The package's components, taken from their own modules (index.ts imports this one, never the
+ * reverse); test/sdk/schema.spec.ts checks that index.ts exports exactly these.
+ */
+export const COMPONENTS = { MastodonCluster, MastodonPlatform };
+
+/**
+ * The component provider of the `mastodon` package: its components, found as Pulumi's plugin
+ * launcher finds them, and the schema with the secret inputs marked.
  */
 export class MastodonProvider extends ComponentProvider {
   constructor() {
-    // Loaded here, not imported: index.ts imports this module.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const components = getPulumiComponents(require("./index"));
-    super({ name: providerPackageJson().name, dirname: __dirname, components });
+    super({ name: providerPackageJson().name, dirname: __dirname, components: getPulumiComponents(COMPONENTS) });
   }
 
   /** The schema as the CLI reads it (JSON text, as ComponentProvider returns it). */

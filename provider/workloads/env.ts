@@ -9,7 +9,7 @@ import type { InstanceSecrets } from "../secrets";
 import { postgresqlHost } from "../database";
 import { redisHost } from "../redis";
 
-/** Where the CA bundle is mounted in Mastodon pods (see pod.ts). */
+/** Where the CA bundle is mounted in Mastodon pods (see mastodonPod.ts). */
 export const CA_DIR = "/etc/mastodon-ca";
 /** The private CA alone, for Node (added to its own bundle). */
 export const CA_FILE = `${CA_DIR}/ca.crt`;

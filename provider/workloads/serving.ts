@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ResourceProfile } from "../args";
 import { BuildContext, childOpts } from "../context";
 import { componentLabels, selectorLabels } from "../names";
-import { MastodonPodSpec, MastodonRuntime, disruptionBudget, mastodonPodTemplate } from "./pod";
+import { MastodonPodSpec, MastodonRuntime, disruptionBudget, mastodonPodTemplate } from "./mastodonPod";
 
 export interface ServingProcess {
   component: "web" | "streaming";

@@ -4,10 +4,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { SidekiqWorkerConfig } from "../args";
 import { BuildContext, childOpts } from "../context";
 import { SIDEKIQ_WORKER_LABEL, componentLabels, selectorLabels } from "../names";
-import { execProbe } from "../pod";
+import { execProbe } from "../containers";
 import { atLeast } from "../versions";
 import { processEnv } from "./env";
-import { MastodonRuntime, disruptionBudget, mastodonPodTemplate } from "./pod";
+import { MastodonRuntime, disruptionBudget, mastodonPodTemplate } from "./mastodonPod";
 
 /** Written by sidekiq once it processes jobs (Mastodon 4.3 on). */
 export const SIDEKIQ_READY_FILE = "/opt/mastodon/tmp/sidekiq_process_has_started_and_will_begin_processing_jobs";

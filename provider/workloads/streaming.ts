@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { BuildContext } from "../context";
 import { hasStreamingImage, mastodonImages } from "../versions";
 import { processEnv } from "./env";
-import type { MastodonRuntime } from "./pod";
+import type { MastodonRuntime } from "./mastodonPod";
 import { servingProcess } from "./serving";
 
 export const STREAMING_PORT = 4000;

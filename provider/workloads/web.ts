@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { BuildContext } from "../context";
 import { processEnv } from "./env";
-import type { MastodonRuntime } from "./pod";
+import type { MastodonRuntime } from "./mastodonPod";
 import { servingProcess } from "./serving";
 
 export const WEB_PORT = 3000;

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as childProcess from "node:child_process";
 import { MEDIA_VOLUME_LABEL, SIDEKIQ_WORKER_LABEL } from "../../provider/names";
-import { CONFIG_HASH_ANNOTATION } from "../../provider/workloads/pod";
+import { CONFIG_HASH_ANNOTATION } from "../../provider/workloads/mastodonPod";
 import { SIDEKIQ_READY_FILE } from "../../provider/workloads/sidekiq";
 import { RecordedResource } from "../harness/mocks";
 import { KIND, Stack, deploy } from "../harness/stack";

@@ -1,6 +1,7 @@
 /**
- * What every pod of an instance shares: Pod Security Standards "restricted" contexts, resource
- * profiles, and the probes' shapes.
+ * Container building blocks every pod of an instance shares, Mastodon's and the data servers':
+ * the images' users, Pod Security Standards "restricted" contexts, resource requirements from a
+ * profile, and exec probes. The Mastodon pod template itself is workloads/mastodonPod.ts.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type { ResourceProfile } from "./args";

@@ -1,5 +1,5 @@
 /**
- * The pod template every Mastodon process shares: its environment, the private CA it trusts,
+ * The pod template every Mastodon process (web, streaming, sidekiq, the Jobs) shares: its environment, the private CA it trusts,
  * the media volume and the affinity that keeps a ReadWriteOnce volume's users on one node.
  */
 import * as k8s from "@pulumi/kubernetes";
@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ResourceProfile } from "../args";
 import type { BuildContext } from "../context";
 import { Component, MEDIA_VOLUME_LABEL, componentLabels, instanceLabels, selectorLabels } from "../names";
-import { MASTODON_UID, containerResources, containerSecurityContext, podSecurityContext } from "../pod";
+import { MASTODON_UID, containerResources, containerSecurityContext, podSecurityContext } from "../containers";
 import { MEDIA_MOUNT_PATH } from "../storage";
 import { CA_BUNDLE_DIR, CA_BUNDLE_FILE, CA_DIR, CA_FILE } from "./env";
 
