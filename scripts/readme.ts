@@ -1,13 +1,16 @@
 /**
- * Regenerates the README's generated sections from the package schema (sdk/schema.json): the
- * table of every MastodonCluster and MastodonPlatform input with its type and default.
- * `npm run readme` writes README.md; test/readme.spec.ts fails when it has drifted.
+ * Regenerates the inputs reference, docs/inputs.md, from the package schema (sdk/schema.json): the
+ * table of every MastodonCluster and MastodonPlatform input with its type and default, between the
+ * file's `<!-- inputs:start -->` and `<!-- inputs:end -->` markers. `npm run readme` writes it;
+ * test/readme.spec.ts fails when it has drifted.
  */
 import * as fs from "fs";
 import * as path from "path";
 
 const ROOT = path.resolve(__dirname, "..");
 export const README = path.join(ROOT, "README.md");
+/** The generated inputs reference. */
+export const INPUTS = path.join(ROOT, "docs", "inputs.md");
 export const SCHEMA = path.join(ROOT, "sdk", "schema.json");
 
 interface Property { type?: string; $ref?: string; items?: Property; additionalProperties?: Property; description?: string; secret?: boolean }
@@ -53,34 +56,36 @@ export function inputsTable(schema: Schema, resource: string): string {
   return ["| Input | Type | Default | Description |", "|---|---|---|---|", ...rows(r.inputProperties, r.requiredInputs ?? [], "", schema)].join("\n");
 }
 
-/** The README's text between `<!-- name:start -->` and `<!-- name:end -->` replaced by `body`. */
+/** The text between `<!-- name:start -->` and `<!-- name:end -->` replaced by `body`. */
 export function replaceSection(text: string, name: string, body: string): string {
   const start = `<!-- ${name}:start -->`;
   const end = `<!-- ${name}:end -->`;
   const i = text.indexOf(start);
   const j = text.indexOf(end);
-  if (i < 0 || j < i) throw new Error(`README has no section ${name}`);
+  if (i < 0 || j < i) throw new Error(`no section ${name} (markers ${start} … ${end})`);
   return `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}`;
 }
 
-export function renderReadme(readme: string, schema: Schema): string {
+/** `doc` (docs/inputs.md) with its inputs section regenerated from `schema`. */
+export function renderInputs(doc: string, schema: Schema): string {
   const body = [
     "### MastodonCluster",
     "",
     inputsTable(schema, "mastodon:index:MastodonCluster"),
     "",
     "Every `resources` input has the shape `{ requests?: { cpu?, memory? }, limits?: { cpu?, memory? } }` in",
-    "Kubernetes quantities (\"250m\", \"512Mi\"); each value not given keeps the process's default.",
+    "Kubernetes quantities (\"250m\", \"512Mi\"); each value not given keeps the process's default, listed in",
+    "[operations.md](operations.md#resource-footprint).",
     "",
     "### MastodonPlatform",
     "",
     inputsTable(schema, "mastodon:index:MastodonPlatform"),
   ].join("\n");
-  return replaceSection(readme, "inputs", body);
+  return replaceSection(doc, "inputs", body);
 }
 
 if (require.main === module) {
   const schema = JSON.parse(fs.readFileSync(SCHEMA, "utf8")) as Schema;
-  fs.writeFileSync(README, renderReadme(fs.readFileSync(README, "utf8"), schema));
-  console.log(`README.md: inputs regenerated from ${path.relative(ROOT, SCHEMA)}`);
+  fs.writeFileSync(INPUTS, renderInputs(fs.readFileSync(INPUTS, "utf8"), schema));
+  console.log(`${path.relative(ROOT, INPUTS)}: inputs regenerated from ${path.relative(ROOT, SCHEMA)}`);
 }
