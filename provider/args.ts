@@ -221,6 +221,16 @@ export interface MastodonSecrets {
   redisPassword?: pulumi.Input<string>;
 }
 
+/** The database migration Jobs (pre- and post-deployment). */
+export interface Migrations {
+  /**
+   * How long one migration Job may run before Kubernetes stops it (the Job's activeDeadlineSeconds), in seconds,
+   * from 600 to 604800 (a week); `pulumi up` waits as long, plus ten minutes. A data migration on a large
+   * instance can take hours. Defaults to 21600 (6 hours).
+   */
+  activeDeadlineSeconds?: number;
+}
+
 /** Outgoing mail. */
 export interface Smtp {
   /**
@@ -326,6 +336,8 @@ export interface MastodonClusterArgs {
   sidekiqWorkers?: SidekiqWorker[];
   /** Secrets to use instead of generated ones. Defaults to all generated once and kept in the stack's state. */
   secrets?: MastodonSecrets;
+  /** The database migration Jobs. Defaults to a 6-hour deadline per Job. */
+  migrations?: Migrations;
   /** Outgoing mail. Defaults to none (Mastodon then cannot send mail). */
   smtp?: Smtp;
   /**
@@ -363,6 +375,8 @@ export const REDIS_IMAGE = "docker.io/library/redis:7.4.5";
 export const RESERVED_CONNECTIONS = 3;
 /** A migration Job's connections (its DB_POOL), beside the processes but never during a rollout. */
 export const MIGRATION_CONNECTIONS = 2;
+/** A migration Job's deadline: long enough for a data migration of a large instance. */
+export const DEFAULT_MIGRATION_DEADLINE_SECONDS = 6 * 3600;
 export const LETS_ENCRYPT_SERVER = "https://acme-v02.api.letsencrypt.org/directory";
 
 export interface ResourceProfile {
@@ -547,6 +561,12 @@ function argsObject(name: string) {
     redisPassword: secret("secrets.redisPassword"),
   }).prefault({});
 
+  const migrations = strict({
+    activeDeadlineSeconds: z.number({ error: "a whole number of seconds from 600 to 604800" }).int({ error: "a whole number of seconds from 600 to 604800" })
+      .min(600, { error: "a whole number of seconds from 600 to 604800" }).max(604800, { error: "a whole number of seconds from 600 to 604800" })
+      .default(DEFAULT_MIGRATION_DEADLINE_SECONDS),
+  }).prefault({});
+
   const smtp = strict({
     server: z.string({ error: "a host name or address" }).regex(/^[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?$/, { error: "a host name or address" }),
     port: port.default(587),
@@ -592,6 +612,7 @@ function argsObject(name: string) {
     streaming,
     sidekiqWorkers: z.array(worker, { error: "a list of sidekiq worker groups" }).min(1, { error: "at least one worker group" }).optional(),
     secrets,
+    migrations,
     smtp,
     clusterCidrs: z.array(z.string({ error: "a CIDR such as 10.42.0.0/16 or fd00:10:42::/56" }).refine(cidr, { error: "a CIDR such as 10.42.0.0/16 or fd00:10:42::/56" }), { error: "a list of CIDRs" }).min(1, { error: "at least one CIDR" }).default(DEFAULT_CLUSTER_CIDRS),
     allowPublicEgress: z.boolean({ error: "true or false" }).default(false),
@@ -886,7 +907,7 @@ function resolve(name: string, a: ParsedArgs) {
     ingress: a.ingress,
     tls: { ...a.tls, issuerKind: a.tls.issuerKind ?? "ClusterIssuer", acmeServer: a.tls.acmeServer ?? LETS_ENCRYPT_SERVER },
     extraEnv: a.extraEnv,
-    migrationResources: DEFAULT_RESOURCES.migrations,
+    migrations: { ...a.migrations, resources: DEFAULT_RESOURCES.migrations },
   };
 }
 

@@ -70,6 +70,12 @@ export function migrationJobName(name: string, step: MigrationStep, image: strin
   return `${name}-db-migrate-${step}-${hash}`;
 }
 
+/** The engine waits for a Job until Kubernetes has stopped it, and a little longer (to see it fail). */
+export function migrationTimeouts(activeDeadlineSeconds: number): pulumi.CustomTimeouts {
+  const minutes = `${Math.ceil(activeDeadlineSeconds / 60) + 10}m`;
+  return { create: minutes, update: minutes };
+}
+
 export function migrationJob(ctx: BuildContext, rt: MastodonRuntime, step: MigrationStep, dependsOn: pulumi.Input<pulumi.Resource>[]) {
   const { name, namespace, config } = ctx;
   const env: Record<string, string> = { DB_POOL: String(MIGRATION_CONNECTIONS) };
@@ -83,14 +89,13 @@ export function migrationJob(ctx: BuildContext, rt: MastodonRuntime, step: Migra
     },
     spec: {
       backoffLimit: 2,
-      // Long enough for a large migration on a small server; the engine's wait is set to match.
-      activeDeadlineSeconds: 3600,
+      activeDeadlineSeconds: config.migrations.activeDeadlineSeconds,
       template: mastodonPodTemplate(ctx, rt, {
         component: "db-migrate",
         version: config.version.tag,
         mountsMedia: false,
         restartPolicy: "Never",
-        resources: config.migrationResources,
+        resources: config.migrations.resources,
         container: {
           name: `db-migrate-${step}`,
           command: MIGRATION_COMMANDS[step],
@@ -99,7 +104,7 @@ export function migrationJob(ctx: BuildContext, rt: MastodonRuntime, step: Migra
         },
       }),
     },
-  }, childOpts(ctx, { dependsOn, customTimeouts: { create: "60m", update: "60m" } }));
+  }, childOpts(ctx, { dependsOn, customTimeouts: migrationTimeouts(config.migrations.activeDeadlineSeconds) }));
 }
 
 export interface Rollout {

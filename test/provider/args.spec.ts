@@ -77,6 +77,7 @@ describe("args validation", () => {
     ["a namespace Kubernetes refuses", { ...base, namespace: "My Namespace" }, ["args.namespace", '"My Namespace"', "a Kubernetes name"]],
     ["an image repository with a tag", { ...base, imageRepository: "ghcr.io/mastodon/mastodon:v4.6.6" }, ["args.imageRepository", '"ghcr.io/mastodon/mastodon:v4.6.6"', "an image repository without a tag"]],
     ["a storage class Kubernetes refuses", { ...base, postgresql: { storageClassName: "Fast SSD" } }, ["args.postgresql.storageClassName", '"Fast SSD"', "a Kubernetes name"]],
+    ["a migration deadline under ten minutes", { ...base, migrations: { activeDeadlineSeconds: 60 } }, ["args.migrations.activeDeadlineSeconds", "got 60", "a whole number of seconds from 600 to 604800"]],
     ["max_connections out of range", { ...base, postgresql: { maxConnections: 5 } }, ["args.postgresql.maxConnections", "got 5", "a whole number from 20 to 10000"]],
     ["an unknown STARTTLS policy", { ...base, smtp: { server: "mailpit.mail", starttls: "sometimes" } }, ["args.smtp.starttls", '"sometimes"', "auto, always or never"]],
     ["a port out of range", { ...base, smtp: { server: "mailpit.mail", port: 70000 } }, ["args.smtp.port", "got 70000", "a port number from 1 to 65535"]],

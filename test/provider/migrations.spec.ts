@@ -151,8 +151,32 @@ describe("migrations, in the order Mastodon requires", () => {
       assert.equal(job.inputs.spec.backoffLimit, 2);
       assert.equal(job.inputs.spec.template.spec.restartPolicy, "Never");
       assert.equal(job.inputs.spec.ttlSecondsAfterFinished, undefined, "a Job deleted by its TTL would be recreated by `pulumi refresh`");
-      assert.equal(job.customTimeouts?.create, "60m");
     }
+  });
+
+  it("gives each Job a generous deadline by default (6 hours), and the engine's wait outlasts it", () => {
+    for (const job of [pre(), post()]) {
+      assert.equal(job.inputs.spec.activeDeadlineSeconds, 21600);
+      assert.equal(job.customTimeouts?.create, "370m");
+      assert.equal(job.customTimeouts?.update, "370m");
+    }
+  });
+});
+
+describe("the migration deadline", () => {
+  it("is configurable for a long data migration, and the engine waits as long", async () => {
+    const { stack } = await deploy({ domain: "social.example", migrations: { activeDeadlineSeconds: 12 * 3600 } });
+    for (const step of ["pre", "post"]) {
+      const job = stack.get(KIND.Job, `social-db-migrate-${step}`);
+      assert.equal(job.inputs.spec.activeDeadlineSeconds, 43200);
+      assert.equal(job.customTimeouts?.create, "730m");
+    }
+  });
+
+  it("keeps the Jobs' names when only the deadline changes (no migration runs again)", async () => {
+    const { stack: a } = await deploy({ domain: "social.example" });
+    const { stack: b } = await deploy({ domain: "social.example", migrations: { activeDeadlineSeconds: 7200 } });
+    assert.equal(a.get(KIND.Job, "social-db-migrate-pre").inputs.metadata.name, b.get(KIND.Job, "social-db-migrate-pre").inputs.metadata.name);
   });
 });
 
