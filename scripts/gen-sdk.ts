@@ -5,6 +5,7 @@
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
+import { checkPulumi } from "./pulumiCli";
 
 export const LANGUAGES = ["python", "go", "dotnet", "nodejs"];
 const ROOT = path.resolve(__dirname, "..");
@@ -15,12 +16,8 @@ function fail(message: string): never {
 }
 
 function main(languages: string[]): void {
-  const probe = spawnSync("pulumi", ["version"], { encoding: "utf8" });
-  if (probe.error) {
-    fail("the Pulumi CLI (`pulumi`) is not on PATH; SDK generation needs it. Install it " +
-      "(https://www.pulumi.com/docs/iac/download-install/), then run `npm run gen-sdk` again. " +
-      "sdk/schema.json (`npm run schema`) needs no CLI.");
-  }
+  const problem = checkPulumi("`npm run gen-sdk`");
+  if (problem) fail(`${problem} sdk/schema.json (\`npm run schema\`) needs no CLI.`);
   for (const language of languages) {
     // One language per run: `--language` takes one name (or "all", which includes Java).
     const args = ["package", "gen-sdk", "provider", "--language", language, "--out", "sdk"];
