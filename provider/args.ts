@@ -12,10 +12,13 @@ import {
   DEFAULT_VERSION,
   MINIMUM_VERSION,
   MastodonVersion,
+  NEWEST_KNOWN_VERSION,
   atLeast,
+  compareVersions,
   isSupported,
   parseVersion,
   sidekiqQueues,
+  weightedSidekiqQueues,
 } from "./versions";
 
 // ---------------------------------------------------------------------------------------------
@@ -330,8 +333,11 @@ export interface MastodonClusterArgs {
   /** The streaming server. Defaults to 1 replica. */
   streaming?: Streaming;
   /**
-   * Sidekiq worker groups; together they must serve every queue, and `scheduler` exactly once.
-   * Defaults to one group "default" serving every queue with concurrency 10.
+   * Sidekiq worker groups; together they must serve every queue, and `scheduler` exactly once. A group's list
+   * without weights is strict priority (a backlog in the first queue starves the rest): a warning names such a
+   * list when it can starve `scheduler`. Defaults to one group "default" serving every queue with concurrency 10,
+   * weighted as Mastodon's chart does: ["default,8", "push,6", "ingress,4", "mailers,2", "pull", "scheduler", "fasp"]
+   * (fasp from 4.4).
    */
   sidekiqWorkers?: SidekiqWorker[];
   /** Secrets to use instead of generated ones. Defaults to all generated once and kept in the stack's state. */
@@ -451,7 +457,13 @@ const port = z.number({ error: "a port number from 1 to 65535" }).int({ error: "
 const nonEmpty = (what: string) => z.string({ error: what }).min(1, { error: what });
 const quantity = (what: string) => z.string({ error: `a ${what} quantity such as ${what === "CPU" ? '"250m" or "1"' : '"512Mi" or "1Gi"'}` }).regex(QUANTITY, { error: `a ${what} quantity such as ${what === "CPU" ? '"250m" or "1"' : '"512Mi" or "1Gi"'}` });
 const storageSize = quantity("memory").optional();
-const dnsName = z.string({ error: "a lowercase DNS name such as social.example" }).regex(DNS_NAME, { error: "a lowercase DNS name such as social.example" });
+/** True for an IP address, or a name whose last label is all digits (no top-level domain is: RFC 3696). */
+function looksLikeAddress(host: string): boolean {
+  return ipaddr.isValid(host) || /(^|\.)\d+$/.test(host);
+}
+const dnsName = z.string({ error: "a lowercase DNS name such as social.example" })
+  .regex(DNS_NAME, { error: "a lowercase DNS name such as social.example" })
+  .refine((host) => !looksLikeAddress(host), { error: "a DNS name such as social.example, not an IP address: handles (user@domain) and TLS certificates need a name", abort: true });
 const image = z.string({ error: "an image reference such as registry/repository:tag" }).regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, { error: "an image reference such as registry/repository:tag" });
 const repository = z.string({ error: "an image repository without a tag, such as ghcr.io/mastodon/mastodon" }).regex(/^[a-z0-9][a-z0-9._\-/]*(:[0-9]+\/[a-z0-9._\-/]+)?$/, { error: "an image repository without a tag, such as ghcr.io/mastodon/mastodon" });
 const k8sName = z.string({ error: "a Kubernetes name: lowercase letters, digits and '-', starting with a letter, at most 63 characters" }).max(63, { error: "a Kubernetes name of at most 63 characters" }).regex(K8S_LABEL, { error: "a Kubernetes name: lowercase letters, digits and '-', starting with a letter" });
@@ -829,7 +841,7 @@ function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
 }
 
 export function defaultWorkers(version: MastodonVersion) {
-  return [{ name: "default", queues: sidekiqQueues(version), concurrency: 10, replicas: 1, dbPool: undefined, resources: DEFAULT_RESOURCES.sidekiq }];
+  return [{ name: "default", queues: weightedSidekiqQueues(version), concurrency: 10, replicas: 1, dbPool: undefined, resources: DEFAULT_RESOURCES.sidekiq }];
 }
 
 interface BudgetInput {
@@ -850,6 +862,31 @@ export function connectionBudget(a: BudgetInput, workers: { name: string; concur
   const total = web + streaming + sidekiq.reduce((s, w) => s + w.n, 0) + transient;
   const describe = [`web ${web}`, `streaming ${streaming}`, ...sidekiq.map((w) => `sidekiq ${w.name} ${w.n}`), `rollout surge or migration ${transient}`].join(" + ");
   return { web, streaming, sidekiq, total, describe };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Warnings: accepted args the user should hear about (the component logs them once).
+// ---------------------------------------------------------------------------------------------
+
+/** What is risky but allowed in `a`, one sentence per problem, each naming the field and the value. */
+export function argsWarnings(a: Pick<ParsedArgs, "version" | "sidekiqWorkers">): string[] {
+  const warnings: string[] = [];
+  const version = parseVersion(a.version)!;
+  const newest = parseVersion(NEWEST_KNOWN_VERSION)!;
+  if (compareVersions(version, newest) > 0) {
+    warnings.push(`args.version: ${JSON.stringify(a.version)} is newer than the newest release this component knows (${NEWEST_KNOWN_VERSION}); ` +
+      "its images, sidekiq queues and PostgreSQL and Redis requirements are assumed to be those of the 4.x rules: check its release notes");
+  }
+  (a.sidekiqWorkers ?? []).forEach((w, i) => {
+    const names = w.queues.map(queueName);
+    const weighted = w.queues.some((e) => e.includes(","));
+    if (!weighted && names.includes("scheduler") && names[0] !== "scheduler") {
+      warnings.push(`args.sidekiqWorkers[${i}].queues: ${JSON.stringify(w.queues)} has no weights, which sidekiq reads as strict priority: ` +
+        `"scheduler" waits whenever ${names.slice(0, names.indexOf("scheduler")).map((q) => JSON.stringify(q)).join(" or ")} has a backlog; ` +
+        `weight them as Mastodon's chart does (${JSON.stringify(weightedSidekiqQueues(parseVersion(a.version)!).filter((e) => names.includes(queueName(e))))})`);
+    }
+  });
+  return warnings;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -908,6 +945,8 @@ function resolve(name: string, a: ParsedArgs) {
     tls: { ...a.tls, issuerKind: a.tls.issuerKind ?? "ClusterIssuer", acmeServer: a.tls.acmeServer ?? LETS_ENCRYPT_SERVER },
     extraEnv: a.extraEnv,
     migrations: { ...a.migrations, resources: DEFAULT_RESOURCES.migrations },
+    /** Accepted but risky settings, logged by the component as warnings. */
+    warnings: argsWarnings(a),
   };
 }
 

@@ -50,6 +50,7 @@ export class MastodonCluster extends pulumi.ComponentResource {
     const config = parseArgs(name, args);
     if (installsCertManager(config.tls)) claimCertManager(`MastodonCluster "${name}"`, "tls.installCertManager", config.tls.installCertManager, opts);
     super("mastodon:index:MastodonCluster", name, {}, opts);
+    for (const warning of config.warnings) void pulumi.log.warn(warning, this);
 
     // Deleting a namespace deletes its volumes: a namespace we create is kept on destroy.
     const namespace = config.createNamespace

@@ -11,8 +11,13 @@ const SECRET_PATH = /(^|\.)(secrets|password|secretAccessKey|privateKey)(\.|$|\[
 
 export class InvalidArgsError extends Error {
   constructor(readonly component: string, readonly problems: string[]) {
-    super(`${component}: invalid args:\n  - ${problems.join("\n  - ")}`);
+    const message = `${component}: invalid args:\n  - ${problems.join("\n  - ")}`;
+    super(message);
     this.name = "InvalidArgsError";
+    // An Output-valued input is checked when it resolves, and every resource that uses it awaits the same error:
+    // Pulumi's serializer prefixes that one error's message with `error serializing property "x": ` at every level
+    // of every such resource, burying the problem under hundreds of prefixes. The message stays as raised.
+    Object.defineProperty(this, "message", { get: () => message, set: () => undefined, enumerable: false, configurable: false });
   }
 }
 

@@ -6,6 +6,12 @@
 /** The release deployed when `version` is not given. */
 export const DEFAULT_VERSION = "v4.6.6";
 
+/**
+ * The newest release this component knows (../shared/MASTODON.md: 4.7.2, August 2026). A newer one is deployed
+ * with a warning: its images, queues and data-server floors are assumed to follow the rules below.
+ */
+export const NEWEST_KNOWN_VERSION = "v4.7.2";
+
 /** The oldest release this component can deploy and upgrade. */
 export const MINIMUM_VERSION = "v4.2.0";
 
@@ -33,6 +39,11 @@ export function atLeast(v: MastodonVersion, major: number, minor: number): boole
   return v.major > major || (v.major === major && v.minor >= minor);
 }
 
+/** Orders versions by major, minor, patch (pre-releases of a patch level count as that patch level). */
+export function compareVersions(a: MastodonVersion, b: MastodonVersion): number {
+  return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
+}
+
 /** A supported version: 4.x from MINIMUM_VERSION on (5.x may break the rules below). */
 export function isSupported(v: MastodonVersion): boolean {
   return v.major === 4 && atLeast(v, 4, 2);
@@ -44,6 +55,16 @@ export function sidekiqQueues(v: MastodonVersion): string[] {
   // 4.4 added the Fediverse Auxiliary Service Provider queue.
   if (atLeast(v, 4, 4)) queues.push("fasp");
   return queues;
+}
+
+/**
+ * The default worker's queues, weighted as Mastodon's own chart weights its all-queues worker: sidekiq reads a
+ * list without weights as strict priority (a backlog in `default` starves the rest, the scheduler included); with
+ * weights it picks a queue at random in proportion, and the unweighted ones count 1.
+ */
+export function weightedSidekiqQueues(v: MastodonVersion): string[] {
+  const weights: Record<string, number> = { default: 8, push: 6, ingress: 4, mailers: 2 };
+  return sidekiqQueues(v).map((q) => (weights[q] ? `${q},${weights[q]}` : q));
 }
 
 /** From 4.3 the streaming server ships in its own image; the main image can no longer run it. */

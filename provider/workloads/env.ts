@@ -76,7 +76,7 @@ export function mastodonEnv(config: MastodonConfig, secrets: InstanceSecrets, tr
       S3_BUCKET: s3.bucket,
       S3_ENDPOINT: s3.endpoint,
       S3_REGION: s3.region,
-      S3_PROTOCOL: new URL(s3.endpoint).protocol.replace(":", ""),
+      S3_PROTOCOL: s3PublicProtocol(s3.endpoint, s3.aliasHost, [config.domain, ...(config.webDomain === undefined ? [] : [config.webDomain])]),
       S3_HOSTNAME: new URL(s3.endpoint).host,
     });
     if (s3.aliasHost) env.S3_ALIAS_HOST = s3.aliasHost;
@@ -103,6 +103,21 @@ export function mastodonEnv(config: MastodonConfig, secrets: InstanceSecrets, tr
 
   Object.assign(env, config.extraEnv);
   return { config: env, secret };
+}
+
+/**
+ * The scheme of public media URLs (S3_PROTOCOL): Mastodon builds them from it and S3_ALIAS_HOST, and reaches the
+ * bucket through S3_ENDPOINT whatever this says. Media served through an alias host (a proxy, a CDN, the
+ * instance's own Traefik) are served over HTTPS like the site: an http:// in-cluster endpoint must not make them
+ * http:// (mixed content, refused by browsers, apps and other servers). Without an alias, browsers fetch from the
+ * endpoint itself, in its own scheme.
+ */
+export function s3PublicProtocol(endpoint: string, aliasHost: string | undefined, instanceHosts: pulumi.Input<string>[] = []): "http" | "https" {
+  if (aliasHost !== undefined) return "https";
+  const url = new URL(endpoint);
+  // An endpoint on the instance's own host name is served through its HTTPS route.
+  if (instanceHosts.includes(url.hostname)) return "https";
+  return url.protocol === "http:" ? "http" : "https";
 }
 
 /** Per-process variables, as container `env` entries. */

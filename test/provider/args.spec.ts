@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MastodonClusterArgs } from "../../provider";
 import { parseArgs } from "../../provider/args";
 import { InvalidArgsError } from "../../provider/validation";
+import { deploy } from "../harness/stack";
 
 /** The error `parseArgs` throws for `args`, or a failure if it accepts them. */
 function rejection(args: unknown, name = "social"): InvalidArgsError {
@@ -17,6 +18,50 @@ function rejection(args: unknown, name = "social"): InvalidArgsError {
 
 const base = { domain: "social.example" };
 const all = ["default", "push", "ingress", "mailers", "pull", "scheduler", "fasp"];
+
+describe("args warnings", () => {
+  it("warn about a version newer than the newest the component knows, naming it", () => {
+    const { warnings } = parseArgs("social", { domain: "social.example", version: "v4.99.0" });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /^args\.version: "v4\.99\.0" is newer than the newest release this component knows \(v4\.7\.2\)/);
+  });
+
+  it("warn about an unweighted queue list that can starve the scheduler, naming the worker and the weights to use", () => {
+    const { warnings } = parseArgs("social", { domain: "social.example", sidekiqWorkers: [{ name: "all", queues: all }] });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /^args\.sidekiqWorkers\[0\]\.queues: .* has no weights, which sidekiq reads as strict priority: "scheduler" waits whenever "default" or "push" or "ingress" or "mailers" or "pull" has a backlog/);
+    assert.ok(warnings[0].includes('["default,8","push,6","ingress,4","mailers,2","pull","scheduler","fasp"]'), warnings[0]);
+  });
+
+  it("stay silent on weighted lists and on a scheduler listed first or alone", () => {
+    for (const sidekiqWorkers of [
+      [{ name: "all", queues: ["default,8", "push,6", "ingress,4", "mailers,2", "pull", "scheduler", "fasp"] }],
+      [{ name: "all", queues: ["scheduler", "default", "push", "ingress", "mailers", "pull", "fasp"] }],
+      [{ name: "main", queues: ["default", "push", "ingress", "mailers", "pull", "fasp"] }, { name: "scheduler", queues: ["scheduler"] }],
+    ]) {
+      assert.deepEqual(parseArgs("social", { domain: "social.example", sidekiqWorkers }).warnings, [], JSON.stringify(sidekiqWorkers));
+    }
+  });
+
+  it("stay silent on the default and on known versions", () => {
+    assert.deepEqual(parseArgs("social", { domain: "social.example" }).warnings, []);
+    assert.deepEqual(parseArgs("social", { domain: "social.example", version: "v4.7.2" }).warnings, []);
+  });
+
+  it("are logged once by the component, as warnings on it", async () => {
+    const logged: [string, unknown][] = [];
+    const original = pulumi.log.warn;
+    (pulumi.log as any).warn = (message: string, resource?: unknown) => { logged.push([message, resource]); return Promise.resolve(); };
+    try {
+      const { cluster } = await deploy({ domain: "social.example", version: "v4.99.0" });
+      assert.equal(logged.length, 1);
+      assert.match(logged[0][0], /v4\.99\.0.*v4\.7\.2/);
+      assert.equal(logged[0][1], cluster);
+    } finally {
+      (pulumi.log as any).warn = original;
+    }
+  });
+});
 
 describe("args validation", () => {
   // [what, args, every fragment the one error must contain]
@@ -78,6 +123,10 @@ describe("args validation", () => {
     ["an image repository with a tag", { ...base, imageRepository: "ghcr.io/mastodon/mastodon:v4.6.6" }, ["args.imageRepository", '"ghcr.io/mastodon/mastodon:v4.6.6"', "an image repository without a tag"]],
     ["a storage class Kubernetes refuses", { ...base, postgresql: { storageClassName: "Fast SSD" } }, ["args.postgresql.storageClassName", '"Fast SSD"', "a Kubernetes name"]],
     ["a migration deadline under ten minutes", { ...base, migrations: { activeDeadlineSeconds: 60 } }, ["args.migrations.activeDeadlineSeconds", "got 60", "a whole number of seconds from 600 to 604800"]],
+    ["a domain that is an IPv4 address", { domain: "10.0.0.1" }, ["args.domain", '"10.0.0.1"', "not an IP address", "TLS certificates need a name"]],
+    ["a domain that is an IPv6 address", { domain: "fd00::1" }, ["args.domain", '"fd00::1"', "not an IP address"]],
+    ["a web domain that is an address", { ...base, webDomain: "192.168.1.20" }, ["args.webDomain", '"192.168.1.20"', "not an IP address"]],
+    ["a domain under an all-digit top-level label", { domain: "social.123" }, ["args.domain", '"social.123"', "not an IP address"]],
     ["max_connections out of range", { ...base, postgresql: { maxConnections: 5 } }, ["args.postgresql.maxConnections", "got 5", "a whole number from 20 to 10000"]],
     ["an unknown STARTTLS policy", { ...base, smtp: { server: "mailpit.mail", starttls: "sometimes" } }, ["args.smtp.starttls", '"sometimes"', "auto, always or never"]],
     ["a port out of range", { ...base, smtp: { server: "mailpit.mail", port: 70000 } }, ["args.smtp.port", "got 70000", "a port number from 1 to 65535"]],
@@ -136,7 +185,7 @@ describe("args validation", () => {
     assert.equal(config.namespace, "social");
     assert.deepEqual(config.clusterCidrs, ["10.42.0.0/16", "10.43.0.0/16"]);
     assert.deepEqual({ replicas: config.web.replicas, processes: config.web.processes, threads: config.web.threads, dbPool: config.web.dbPool }, { replicas: 1, processes: 2, threads: 5, dbPool: 5 });
-    assert.deepEqual(config.sidekiqWorkers.map((w) => [w.name, w.queues, w.concurrency, w.replicas, w.dbPool]), [["default", all, 10, 1, 10]]);
+    assert.deepEqual(config.sidekiqWorkers.map((w) => [w.name, w.queues, w.concurrency, w.replicas, w.dbPool]), [["default", ["default,8", "push,6", "ingress,4", "mailers,2", "pull", "scheduler", "fasp"], 10, 1, 10]]);
     assert.equal(config.postgresql.maxConnections, 100);
     assert.equal(config.postgresql.storageSize, "8Gi");
     assert.equal(config.redis.persistence, true);
@@ -163,6 +212,22 @@ describe("args validation", () => {
       assert.equal(await (inside.redis.external!.host as any).promise(), "10.43.7.1");
       const open = parseArgs("social", { domain: "social.example", allowPublicEgress: true, redis: { external: { host: pulumi.output("cache.example.net") } } });
       assert.equal(await (open.redis.external!.host as any).promise(), "cache.example.net");
+    });
+
+    it("surface as one clear error, not buried under the serializer's `error serializing property` prefixes", async () => {
+      const errors: unknown[] = [];
+      const collect = (e: unknown) => errors.push(e);
+      process.on("unhandledRejection", collect);
+      try {
+        await deploy({ domain: pulumi.output("10.0.0.1") });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      } finally {
+        process.off("unhandledRejection", collect);
+      }
+      assert.ok(errors.length > 0, "the deployment reported no error");
+      const expected = rejection({ domain: "10.0.0.1" }).message;
+      assert.match(expected, /^MastodonCluster "social": invalid args:\n {2}- args\.domain: got "10\.0\.0\.1"; expected a DNS name/);
+      for (const e of errors) assert.equal((e as Error).message, expected);
     });
 
     it("passes good values through unchanged", async () => {

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { atLeast, hasStreamingImage, isSupported, mastodonImages, parseVersion, sidekiqQueues } from "../../provider/versions";
+import { atLeast, hasStreamingImage, isSupported, mastodonImages, parseVersion, sidekiqQueues, weightedSidekiqQueues } from "../../provider/versions";
 
 const v = (tag: string) => parseVersion(tag)!;
 
@@ -26,6 +26,8 @@ describe("Mastodon versions", () => {
   it("adds the fasp queue from 4.4", () => {
     assert.deepEqual(sidekiqQueues(v("v4.3.9")), ["default", "push", "ingress", "mailers", "pull", "scheduler"]);
     assert.deepEqual(sidekiqQueues(v("v4.4.0")), ["default", "push", "ingress", "mailers", "pull", "scheduler", "fasp"]);
+    assert.deepEqual(weightedSidekiqQueues(v("v4.4.0")), ["default,8", "push,6", "ingress,4", "mailers,2", "pull", "scheduler", "fasp"]);
+    assert.deepEqual(weightedSidekiqQueues(v("v4.3.9")), ["default,8", "push,6", "ingress,4", "mailers,2", "pull", "scheduler"]);
   });
 
   it("runs streaming from its own image from 4.3, with the same tag", () => {

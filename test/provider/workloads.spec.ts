@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import * as childProcess from "node:child_process";
 import { MEDIA_VOLUME_LABEL, SIDEKIQ_WORKER_LABEL } from "../../provider/names";
 import { CONFIG_HASH_ANNOTATION } from "../../provider/workloads/mastodonPod";
+import { s3PublicProtocol } from "../../provider/workloads/env";
 import { SIDEKIQ_READY_FILE } from "../../provider/workloads/sidekiq";
 import { RecordedResource } from "../harness/mocks";
 import { KIND, Stack, deploy } from "../harness/stack";
@@ -167,6 +168,20 @@ describe("restarts on configuration changes", () => {
   });
 });
 
+describe("the default sidekiq worker", () => {
+  const queuesOf = (stack: Stack) => main(stack.get(KIND.Deployment, "social-sidekiq-default")).command.slice(5).filter((_: string, i: number) => i % 2 === 1);
+
+  it("weights its queues as Mastodon's chart does, so no backlog starves the scheduler", async () => {
+    const { stack } = await deploy({ domain: "social.example" });
+    assert.deepEqual(queuesOf(stack), ["default,8", "push,6", "ingress,4", "mailers,2", "pull", "scheduler", "fasp"]);
+  });
+
+  it("serves fasp only from 4.4, where it exists", async () => {
+    const { stack } = await deploy({ domain: "social.example", version: "v4.3.9" });
+    assert.deepEqual(queuesOf(stack), ["default,8", "push,6", "ingress,4", "mailers,2", "pull", "scheduler"]);
+  });
+});
+
 describe("media storage options", () => {
   it("drops the co-location affinity when the volume is ReadWriteMany", async () => {
     const { stack } = await deploy({ domain: "social.example", media: { accessMode: "ReadWriteMany", storageClassName: "nfs" } });
@@ -184,6 +199,24 @@ describe("media storage options", () => {
     assert.deepEqual([config.S3_ENABLED, config.S3_BUCKET, config.S3_ENDPOINT, config.S3_PROTOCOL, config.S3_HOSTNAME], ["true", "media", "http://minio.storage:9000", "http", "minio.storage:9000"]);
     assert.equal(stack.get(KIND.Secret, "social-env").inputs.stringData.AWS_SECRET_ACCESS_KEY, "secret-access-key");
     assert.equal(main(stack.get(KIND.Deployment, "social-web")).volumeMounts?.find((m: any) => m.name === "media"), undefined);
+  });
+
+  it("publishes media over https when an alias host serves them, whatever the endpoint's scheme", async () => {
+    const { stack } = await deploy({
+      domain: "social.example",
+      media: { s3: { bucket: "media", endpoint: "http://minio.storage:9000", aliasHost: "media.social.example", accessKeyId: "key", secretAccessKey: "secret" } },
+    });
+    const config = stack.get(KIND.ConfigMap, "social-env").inputs.data;
+    assert.equal(config.S3_PROTOCOL, "https");
+    assert.equal(config.S3_ALIAS_HOST, "media.social.example");
+    // The component still reaches the bucket through the endpoint, in its own scheme.
+    assert.equal(config.S3_ENDPOINT, "http://minio.storage:9000");
+  });
+
+  it("publishes media over https when the endpoint is the instance's own host", () => {
+    assert.equal(s3PublicProtocol("http://social.example:9000", undefined, ["social.example"]), "https");
+    assert.equal(s3PublicProtocol("http://files.social.example", undefined, ["social.example"]), "http");
+    assert.equal(s3PublicProtocol("https://s3.example", undefined), "https");
   });
 
   it("keeps Redis in memory only when persistence is off", async () => {
