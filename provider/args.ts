@@ -348,8 +348,10 @@ export interface MastodonClusterArgs {
   smtp?: Smtp;
   /**
    * The cluster's pod and service ranges (IPv4 and IPv6 CIDRs). Egress is allowed only to them,
-   * and Mastodon may connect to them (ALLOWED_PRIVATE_ADDRESSES). Defaults to k3s's
-   * ["10.42.0.0/16", "10.43.0.0/16"].
+   * and Mastodon may connect to them (ALLOWED_PRIVATE_ADDRESSES); web and streaming trust the
+   * X-Forwarded-For of proxies in them, where the ingress controller runs (TRUSTED_PROXY_IP, with
+   * loopback; set it in `extraEnv` to trust a CDN too); when all are IPv6, Mastodon listens on IPv6
+   * (BIND). Defaults to k3s's ["10.42.0.0/16", "10.43.0.0/16"].
    */
   clusterCidrs?: string[];
   /**
@@ -411,7 +413,7 @@ export const MANAGED_ENV = [
   "S3_ENABLED", "S3_BUCKET", "S3_ENDPOINT", "S3_REGION", "S3_PROTOCOL", "S3_HOSTNAME", "S3_ALIAS_HOST",
   "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
   "SMTP_SERVER", "SMTP_PORT", "SMTP_LOGIN", "SMTP_PASSWORD", "SMTP_FROM_ADDRESS", "SMTP_ENABLE_STARTTLS",
-  "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "SKIP_POST_DEPLOYMENT_MIGRATIONS",
+  "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "SMTP_CA_FILE", "PGSSLROOTCERT", "PERSISTENT_TIMEOUT", "SKIP_POST_DEPLOYMENT_MIGRATIONS",
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
  * The network boundary. Every pod of the instance is denied all ingress and egress, then allowed:
  *   - DNS to the cluster DNS (53/UDP and TCP);
  *   - Mastodon pods (web, streaming, sidekiq, Jobs) to the embedded PostgreSQL and Redis, and
- *     those servers from them only;
+ *     those servers from them only; to external ones on their ports, by address (the cluster's ranges) and, as
+ *     some network plugins match pod addresses only by pod selectors, by the pods of the Service's namespace;
  *   - the ingress controller to web (3000) and streaming (4000);
  *   - web and sidekiq to the cluster CIDRs, where other instances, the mail catcher and in-cluster
  *     object storage live (federation goes through the ingress controller's pods, which is why the
@@ -10,6 +11,7 @@
  *   - with `allowPublicEgress`, web and sidekiq to the internet (0.0.0.0/0, ::/0).
  */
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import type { MastodonConfig } from "./args";
 import { BuildContext, childOpts } from "./context";
@@ -55,6 +57,25 @@ function cidrPeers(cidrs: string[]): Peer[] {
   });
 }
 
+/**
+ * The pods that may serve an external server's `host`, for a port-limited egress rule: the pods of the Service's
+ * namespace when the host names one ("pg", "pg.db", "pg.db.svc", "pg.db.svc.cluster.local"); any namespace's
+ * pods when it is an address or another name (the rule's port still limits it).
+ */
+export function serverPeer(host: string, ownNamespace: string): Peer {
+  const labels = host.replace(/\.$/, "").split(".");
+  if (ipaddr.isValid(host)) return { namespaceSelector: {} };
+  const namespace = labels.length === 1 ? ownNamespace : labels.length === 2 || labels[2] === "svc" ? labels[1] : undefined;
+  return namespace ? { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } } } : { namespaceSelector: {} };
+}
+
+function serverPeers(hosts: (pulumi.Input<string> | undefined)[], ownNamespace: string): pulumi.Input<Peer>[] {
+  const given = hosts.filter((h): h is pulumi.Input<string> => h !== undefined);
+  const plain = [...new Set(given.filter((h): h is string => typeof h === "string"))];
+  const deferred = given.filter((h) => typeof h !== "string");
+  return [...plain.map((h) => serverPeer(h, ownNamespace)), ...deferred.map((h) => pulumi.output(h).apply((v) => serverPeer(v, ownNamespace)))];
+}
+
 /** The NetworkPolicy specs of an instance, by name suffix: pure, so tests read them directly. */
 export function networkPolicySpecs(config: MastodonConfig): Record<string, NetworkPolicySpec> {
   const name = config.name;
@@ -82,17 +103,24 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
     },
   };
 
-  // The data tier: pods when embedded, the cluster's ranges when external (isolated), or anywhere.
-  const dataEgress = (embedded: boolean, component: Component, port: number) =>
-    embedded
-      ? { to: [{ podSelector: { matchLabels: selectorLabels(name, component) } }], ports: [{ protocol: "TCP", port }] }
-      : { to: cidrPeers(config.allowPublicEgress ? PUBLIC_CIDRS : config.clusterCidrs), ports: [{ protocol: "TCP", port: config[component === "postgresql" ? "postgresql" : "redis"].external!.port }] };
+  // The data tier: pods when embedded; when external, the pods of its Service's namespace and the cluster's
+  // ranges (isolated) or anywhere, on its port.
+  const external = {
+    postgresql: config.postgresql.external && { port: config.postgresql.external.port, hosts: [config.postgresql.external.host, config.postgresql.external.directHost] },
+    redis: config.redis.external && { port: config.redis.external.port, hosts: [config.redis.external.host] },
+  };
+  const dataEgress = (component: "postgresql" | "redis", port: number) => {
+    const server = external[component];
+    if (!server) return { to: [{ podSelector: { matchLabels: selectorLabels(name, component) } }], ports: [{ protocol: "TCP", port }] };
+    const ranges = cidrPeers(config.allowPublicEgress ? PUBLIC_CIDRS : config.clusterCidrs);
+    return { to: [...serverPeers(server.hosts, config.namespace), ...ranges], ports: [{ protocol: "TCP", port: server.port }] };
+  };
   specs["mastodon-data"] = {
     podSelector: mastodon,
     policyTypes: ["Egress"],
     egress: [
-      dataEgress(config.postgresql.embedded, "postgresql", POSTGRES_PORT),
-      dataEgress(config.redis.embedded, "redis", REDIS_PORT),
+      dataEgress("postgresql", POSTGRES_PORT),
+      dataEgress("redis", REDIS_PORT),
     ],
   };
   if (config.postgresql.embedded) {

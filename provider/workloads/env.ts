@@ -26,6 +26,24 @@ export interface MastodonEnv {
   secret: Record<string, pulumi.Output<string>>;
 }
 
+/** The system bundle of Mastodon's images (Debian), which libpq does not read unless told. */
+export const SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
+
+/** Where Mastodon listens (BIND): every IPv4 address, or every IPv6 one (and IPv4, dual-stack) on an IPv6-only cluster. */
+export function bindAddress(clusterCidrs: string[]): "0.0.0.0" | "::" {
+  return clusterCidrs.every((c) => c.includes(":")) ? "::" : "0.0.0.0";
+}
+
+/**
+ * The proxies whose X-Forwarded-For Rails and the streaming server trust (TRUSTED_PROXY_IP): loopback and the
+ * cluster's ranges, where the ingress controller's pods live (the NetworkPolicies let only those reach web and
+ * streaming). Without it Rails trusts the private ranges only: on a cluster whose pods live elsewhere (e.g.
+ * 100.64.0.0/10) every request would seem to come from the ingress controller, one address for all rate limits.
+ */
+export function trustedProxies(clusterCidrs: string[]): string {
+  return ["127.0.0.0/8", "::1/128", ...clusterCidrs].join(",");
+}
+
 /** The environment shared by every Mastodon process. */
 export function mastodonEnv(config: MastodonConfig, secrets: InstanceSecrets, trustsPrivateCa: boolean): MastodonEnv {
   const env: EnvMap = {
@@ -35,7 +53,8 @@ export function mastodonEnv(config: MastodonConfig, secrets: InstanceSecrets, tr
     RAILS_LOG_LEVEL: "warn",
     // No nginx in front: puma serves assets and local media itself.
     RAILS_SERVE_STATIC_FILES: "true",
-    BIND: "0.0.0.0",
+    BIND: bindAddress(config.clusterCidrs),
+    TRUSTED_PROXY_IP: trustedProxies(config.clusterCidrs),
     DB_HOST: postgresqlHost(config),
     DB_PORT: String(config.postgresql.external?.port ?? 5432),
     DB_NAME: config.postgresql.external?.database ?? "mastodon_production",
@@ -51,6 +70,10 @@ export function mastodonEnv(config: MastodonConfig, secrets: InstanceSecrets, tr
   // (node-postgres) would read any value but disable and no-verify as "TLS required, certificate verified".
   const sslMode = config.postgresql.external?.sslMode;
   if (sslMode !== undefined && sslMode !== "prefer" && sslMode !== "allow") env.DB_SSLMODE = sslMode;
+  // libpq verifies the server against ~/.postgresql/root.crt only (SSL_CERT_FILE is OpenSSL's, not libpq's):
+  // give it the bundle that holds the instance's CA, or the system one. The streaming server (Node) trusts
+  // NODE_EXTRA_CA_CERTS.
+  if (sslMode === "verify-ca" || sslMode === "verify-full") env.PGSSLROOTCERT = trustsPrivateCa ? CA_BUNDLE_FILE : SYSTEM_CA_BUNDLE;
   // The update check polls api.joinmastodon.org; with egress closed it can only fail.
   if (!config.allowPublicEgress) env.UPDATE_CHECK_URL = "";
 
@@ -93,6 +116,9 @@ export function mastodonEnv(config: MastodonConfig, secrets: InstanceSecrets, tr
       SMTP_ENABLE_STARTTLS: smtp.starttls,
     });
     if (smtp.login !== undefined) env.SMTP_LOGIN = smtp.login;
+    // Mastodon gives ActionMailer a CA file of its own (SMTP_CA_FILE, the system bundle by default), which
+    // SSL_CERT_FILE does not change: STARTTLS to a server signed by the instance's CA needs the joined bundle.
+    if (trustsPrivateCa) env.SMTP_CA_FILE = CA_BUNDLE_FILE;
     if (smtp.password !== undefined) secret.SMTP_PASSWORD = pulumi.secret(smtp.password);
   }
 

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { parseArgs } from "../../provider/args";
-import { networkPolicySpecs } from "../../provider/network";
+import * as pulumi from "@pulumi/pulumi";
+import { networkPolicySpecs, serverPeer } from "../../provider/network";
 import { RecordedResource } from "../harness/mocks";
 import { KIND, Stack, deploy } from "../harness/stack";
 
@@ -100,8 +101,37 @@ describe("network isolation settings", () => {
 
   it("reaches an external database inside the cluster's ranges, on its port", () => {
     const specs = networkPolicySpecs(parseArgs("social", { domain: "social.example", postgresql: { external: { host: "pg.db", port: 6432, password: "x" } } }));
-    assert.deepEqual((specs["mastodon-data"].egress as any[])[0], { to: [{ ipBlock: { cidr: "10.42.0.0/16" } }, { ipBlock: { cidr: "10.43.0.0/16" } }], ports: [{ protocol: "TCP", port: 6432 }] });
+    assert.deepEqual((specs["mastodon-data"].egress as any[])[0], {
+      to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "db" } } }, { ipBlock: { cidr: "10.42.0.0/16" } }, { ipBlock: { cidr: "10.43.0.0/16" } }],
+      ports: [{ protocol: "TCP", port: 6432 }],
+    });
     assert.equal(specs.postgresql, undefined);
+  });
+
+  it("reaches external servers inside the cluster by their Service's namespace too, on their ports only, from every process and Job", async () => {
+    const { stack } = await deploy({
+      domain: "social.example",
+      postgresql: { external: { host: "pgbouncer.pool", directHost: pulumi.output("postgres.data.svc.cluster.local"), password: "x" } },
+      redis: { external: { host: "redis", port: 6380 } },
+    });
+    const data = stack.get(KIND.NetworkPolicy, "social-mastodon-data").inputs.spec;
+    const [postgresql, redis] = data.egress;
+    const namespaces = (rule: any) => rule.to.filter((p: any) => p.namespaceSelector).map((p: any) => p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]);
+    assert.deepEqual(namespaces(postgresql), ["pool", "data"]);
+    assert.deepEqual(postgresql.ports, [{ protocol: "TCP", port: 5432 }]);
+    assert.deepEqual(namespaces(redis), ["social"]);
+    assert.deepEqual(redis.ports, [{ protocol: "TCP", port: 6380 }]);
+    for (const rule of data.egress) for (const peer of rule.to.filter((p: any) => p.namespaceSelector)) assert.equal(peer.podSelector, undefined);
+    const connecting = stack.workloads();
+    assert.deepEqual(connecting.map((w) => w.name).sort(), ["social-db-migrate-post", "social-db-migrate-pre", "social-sidekiq-default", "social-streaming", "social-web"]);
+    for (const w of connecting) assert.ok(selects(data.podSelector, podLabels(w)), `${w.name} may not reach the external servers`);
+  });
+
+  it("allows an external server given by address to any namespace's pods, on its port only", () => {
+    assert.deepEqual(serverPeer("10.43.7.1", "social"), { namespaceSelector: {} });
+    assert.deepEqual(serverPeer("fd00:10:43::7", "social"), { namespaceSelector: {} });
+    assert.deepEqual(serverPeer("pg.db.svc", "social"), { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "db" } } });
+    assert.deepEqual(serverPeer("db.example.com", "social"), { namespaceSelector: {} });
   });
 
   it("admits the ingress controller from the namespace and labels given", () => {

@@ -65,6 +65,48 @@ describe("TLS: the default private CA", () => {
   });
 });
 
+describe("TLS: the private CA beyond HTTPS", () => {
+  const smtp = { server: "mail.lab", port: 587, starttls: "always" };
+  const database = (sslMode: string) => ({ external: { host: "pg.db", password: "x", sslMode } });
+
+  it("makes mail over STARTTLS trust the instance's CA (Mastodon's SMTP_CA_FILE)", async () => {
+    const { stack } = await deploy({ domain: "social.example", smtp });
+    assert.equal(stack.get(KIND.ConfigMap, "social-env").inputs.data.SMTP_CA_FILE, CA_BUNDLE_FILE);
+  });
+
+  it("makes libpq verify PostgreSQL against the instance's CA with verify-ca and verify-full", async () => {
+    for (const sslMode of ["verify-ca", "verify-full"]) {
+      const { stack } = await deploy({ domain: "social.example", postgresql: database(sslMode) });
+      const env = stack.get(KIND.ConfigMap, "social-env").inputs.data;
+      assert.equal(env.DB_SSLMODE, sslMode);
+      assert.equal(env.PGSSLROOTCERT, CA_BUNDLE_FILE, sslMode);
+    }
+  });
+
+  it("gives every process and Job that bundle, built before it starts", async () => {
+    const { stack } = await deploy({ domain: "social.example", smtp, postgresql: database("verify-full") });
+    for (const w of mastodonPods(stack)) {
+      const spec = podSpec(w);
+      assert.ok(spec.initContainers.some((c: any) => c.name === "ca-bundle"), w.name);
+      assert.ok(spec.containers[0].volumeMounts.some((m: any) => CA_BUNDLE_FILE.startsWith(m.mountPath)), w.name);
+    }
+  });
+
+  it("makes libpq verify against the system bundle when there is no private CA, and leaves mail on Mastodon's default", async () => {
+    const { stack } = await deploy({ domain: "social.example", smtp, postgresql: database("verify-full"), tls: { secretName: "wildcard-tls" } });
+    const env = stack.get(KIND.ConfigMap, "social-env").inputs.data;
+    assert.equal(env.PGSSLROOTCERT, "/etc/ssl/certs/ca-certificates.crt");
+    assert.equal(env.SMTP_CA_FILE, undefined);
+  });
+
+  it("sets no root certificate when libpq verifies nothing", async () => {
+    for (const sslMode of ["require", "prefer", "disable"]) {
+      const { stack } = await deploy({ domain: "social.example", postgresql: database(sslMode) });
+      assert.equal(stack.get(KIND.ConfigMap, "social-env").inputs.data.PGSSLROOTCERT, undefined, sslMode);
+    }
+  });
+});
+
 describe("TLS: other sources", () => {
   it("uses a shared issuer without installing cert-manager again, and trusts the CA given", async () => {
     const { stack } = await deploy({ domain: "social.example", tls: { issuerName: pulumi.output("lab-ca"), caCertificate: CA } });

@@ -78,7 +78,7 @@ describe("Mastodon's processes", () => {
   });
 
   it("configures puma's processes and threads, and a pool for each thread", () => {
-    assert.deepEqual(envOf(stack.get(KIND.Deployment, "social-web")), { PORT: "3000", WEB_CONCURRENCY: "3", MAX_THREADS: "4", DB_POOL: "4" });
+    assert.deepEqual(envOf(stack.get(KIND.Deployment, "social-web")), { PORT: "3000", WEB_CONCURRENCY: "3", MAX_THREADS: "4", DB_POOL: "4", PERSISTENT_TIMEOUT: "95" });
     assert.deepEqual(main(stack.get(KIND.Deployment, "social-web")).command, ["bundle", "exec", "puma", "-C", "config/puma.rb"]);
   });
 
@@ -165,6 +165,38 @@ describe("restarts on configuration changes", () => {
       assert.equal(hash(a, name), hash(b, name));
       assert.notEqual(hash(a, name), hash(c, name));
     }
+  });
+});
+
+describe("behind the ingress controller", () => {
+  it("keeps puma's idle keep-alive connections open longer than Traefik's to its backends (90 s)", async () => {
+    const { stack } = await deploy({ domain: "social.example" });
+    assert.ok(Number(envOf(stack.get(KIND.Deployment, "social-web")).PERSISTENT_TIMEOUT) > 90);
+  });
+
+  it("trusts X-Forwarded-For from loopback and the cluster's ranges only, where the ingress controller's pods live", async () => {
+    const { stack } = await deploy({ domain: "social.example", clusterCidrs: ["100.64.0.0/16", "100.65.0.0/16"] });
+    assert.equal(stack.get(KIND.ConfigMap, "social-env").inputs.data.TRUSTED_PROXY_IP, "127.0.0.0/8,::1/128,100.64.0.0/16,100.65.0.0/16");
+  });
+
+  it("lets extraEnv widen the trusted proxies (a CDN in front)", async () => {
+    const { stack } = await deploy({ domain: "social.example", extraEnv: { TRUSTED_PROXY_IP: "127.0.0.0/8,10.0.0.0/8,203.0.113.0/24" } });
+    assert.equal(stack.get(KIND.ConfigMap, "social-env").inputs.data.TRUSTED_PROXY_IP, "127.0.0.0/8,10.0.0.0/8,203.0.113.0/24");
+  });
+
+  it("listens on every IPv4 address on an IPv4 or dual-stack cluster", async () => {
+    for (const clusterCidrs of [["10.42.0.0/16", "10.43.0.0/16"], ["10.42.0.0/16", "fd00:10:42::/56"]]) {
+      const { stack } = await deploy({ domain: "social.example", clusterCidrs });
+      assert.equal(stack.get(KIND.ConfigMap, "social-env").inputs.data.BIND, "0.0.0.0");
+      assert.equal(envOf(stack.get(KIND.Deployment, "social-web")).BIND, undefined);
+    }
+  });
+
+  it("listens on IPv6 on an IPv6-only cluster: puma on [::] (its tcp:// URL), the streaming server on ::", async () => {
+    const { stack } = await deploy({ domain: "social.example", clusterCidrs: ["fd00:10:42::/56", "fd00:10:43::/112"] });
+    assert.equal(stack.get(KIND.ConfigMap, "social-env").inputs.data.BIND, "::");
+    assert.equal(envOf(stack.get(KIND.Deployment, "social-web")).BIND, "[::]");
+    assert.equal(envOf(stack.get(KIND.Deployment, "social-streaming")).BIND, undefined);
   });
 });
 
