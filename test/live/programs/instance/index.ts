@@ -1,0 +1,46 @@
+/**
+ * The live suite's program: examples/basic's one instance, with the inputs the simulated cluster
+ * needs instead of the defaults that load the random and tls providers, which the Go module proxy
+ * does not serve (see test/live/README.md): every secret is supplied (`secrets`, from the stack's
+ * secret config, as a user who keeps their own would), and TLS comes from an existing cert-manager
+ * CA ClusterIssuer (`tls.issuerName`), as with a MastodonPlatform. Everything else is the default.
+ * Optional config: version, imageRepository, allowPublicEgress (the scenarios that change them).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MastodonCluster } from "../../../../provider";
+
+const config = new pulumi.Config();
+const secret = (key: string) => config.requireSecret(key);
+
+export function liveInstance(name: string, domain: string): MastodonCluster {
+  return new MastodonCluster(name, {
+    domain,
+    version: config.get("version"),
+    imageRepository: config.get("imageRepository"),
+    allowPublicEgress: config.getBoolean("allowPublicEgress"),
+    tls: {
+      issuerName: config.require("issuerName"),
+      issuerKind: "ClusterIssuer",
+      caCertificate: config.require("caCertificate"),
+    },
+    secrets: {
+      secretKeyBase: secret("secretKeyBase"),
+      otpSecret: secret("otpSecret"),
+      vapidPrivateKey: secret("vapidPrivateKey"),
+      vapidPublicKey: secret("vapidPublicKey"),
+      activeRecordEncryptionPrimaryKey: secret("arPrimaryKey"),
+      activeRecordEncryptionDeterministicKey: secret("arDeterministicKey"),
+      activeRecordEncryptionKeyDerivationSalt: secret("arKeyDerivationSalt"),
+      postgresqlPassword: secret("postgresqlPassword"),
+      redisPassword: secret("redisPassword"),
+    },
+  });
+}
+
+const social = liveInstance(config.get("name") ?? "social", config.require("domain"));
+
+export const url = social.url;
+export const namespace = social.namespace;
+export const version = social.version;
+export const tlsSecretName = social.tlsSecretName;
+export const caCertificate = social.caCertificate;
