@@ -20,6 +20,18 @@ import { WEB_PORT } from "./workloads/web";
 export const TRAEFIK_API = "traefik.io/v1alpha1";
 /** Two years, the HSTS preload list's minimum. */
 export const HSTS_SECONDS = 63072000;
+/**
+ * How long Traefik may take to read one request, body included, where we configure Traefik (the platform's, k3s's
+ * in the examples): Traefik v3's entry points stop reading after 60 s by default, which a 99 MB video upload on a
+ * slow link (under ~13 Mbit/s) exceeds. Fifteen minutes carries it at about 1 Mbit/s.
+ */
+export const TRAEFIK_READ_TIMEOUT = "900s";
+
+/** An entry point's `transport` in the Traefik chart's values: the read timeout uploads need; the other timeouts stay Traefik's. */
+export function traefikEntryPointTransport() {
+  return { respondingTimeouts: { readTimeout: TRAEFIK_READ_TIMEOUT } };
+}
+
 /** Methods whose request bodies the request-body limit applies to. */
 export const UPLOAD_METHODS = ["POST", "PUT", "PATCH"];
 

@@ -11,6 +11,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonPlatformArgs, MastodonPlatformConfig, parsePlatformArgs } from "./args";
 import { claimCertManager } from "./clusterWide";
+import { traefikEntryPointTransport } from "./ingress";
 import { DNS_EGRESS, PUBLIC_CIDRS } from "./network";
 import { acmeIssuerSpec, certManager, issuerResource, privateRootCa } from "./tls";
 
@@ -30,7 +31,8 @@ export function traefikValues() {
     logs: { access: { enabled: true } },
     ingressClass: { enabled: true, isDefaultClass: true, name: "traefik" },
     providers: { kubernetesCRD: { enabled: true }, kubernetesIngress: { enabled: true } },
-    ports: { web: { port: TRAEFIK_PORTS.web }, websecure: { port: TRAEFIK_PORTS.websecure } },
+    // Uploads: a 99 MB video must get through, where Traefik v3 stops reading a request after 60 s.
+    ports: { web: { port: TRAEFIK_PORTS.web }, websecure: { port: TRAEFIK_PORTS.websecure, transport: traefikEntryPointTransport() } },
     // A cluster without a load balancer (kind, kubeadm) never gives the Service an address: do
     // not hold `pulumi up` for it; the lab reaches Traefik through its cluster DNS name.
     service: { annotations: { "pulumi.com/skipAwait": "true" } },

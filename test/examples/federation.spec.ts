@@ -144,7 +144,11 @@ describe("examples/federation on k3s (its built-in Traefik)", () => {
     assert.deepEqual(config.inputs.metadata, { name: "traefik", namespace: "kube-system" }, "k3s merges only the config named after its chart");
     assert.deepEqual(Object.keys(config.inputs.spec), ["valuesContent"]);
     assert.equal(typeof config.inputs.spec.valuesContent, "string");
-    assert.deepEqual(yaml.load(config.inputs.spec.valuesContent), { logs: { access: { enabled: true } } });
+    assert.deepEqual(yaml.load(config.inputs.spec.valuesContent), {
+      logs: { access: { enabled: true } },
+      // Uploads: Traefik v3 stops reading a request after 60 s by default.
+      ports: { websecure: { transport: { respondingTimeouts: { readTimeout: "900s" } } } },
+    });
   });
 
   it("keeps the instances' ingress policies pointing at kube-system, where k3s runs Traefik", () => {

@@ -94,6 +94,11 @@ describe("two instances sharing one platform", () => {
     assert.deepEqual(chart.values.global, { checkNewVersion: false, sendAnonymousUsage: false });
   });
 
+  it("lets uploads take fifteen minutes on the HTTPS entry point (Traefik v3 stops reading after 60 s)", () => {
+    const chart = stack.get("kubernetes:helm.sh/v4:Chart", "lab-traefik").inputs;
+    assert.deepEqual(chart.values.ports.websecure, { port: 8443, transport: { respondingTimeouts: { readTimeout: "900s" } } });
+  });
+
   it("says where the ingress controller runs, for NetworkPolicies and lab DNS", async () => {
     assert.equal(await valueOf(platform.ingressControllerNamespace), "traefik");
     assert.equal(await valueOf(platform.ingressServiceHost), "lab-traefik.traefik.svc.cluster.local");
