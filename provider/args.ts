@@ -117,7 +117,25 @@ export interface Redis {
   storageSize?: string;
   /** Storage class of the data volume. Defaults to the cluster's default class. */
   storageClassName?: string;
-  /** Resources of the embedded server. Defaults to requests 50m/64Mi, limits 500m/256Mi. */
+  /**
+   * Resources of the embedded server. Redis may fill half its memory limit with persistence (an append-only
+   * file rewrite forks, and the copy counts against the limit), three quarters without (`maxmemory`, with the
+   * `noeviction` policy: when full, writes fail instead of Redis being killed). Defaults to requests 50m/128Mi,
+   * limits 500m/512Mi.
+   */
+  resources?: ContainerResources;
+  /** A second, memory-only Redis for Mastodon's cache (CACHE_REDIS_*). Defaults to none: one Redis holds the cache too. */
+  cache?: RedisCache;
+}
+
+/**
+ * A separate Redis for Mastodon's cache, as Mastodon's scaling guide advises: the cache can then fill and evict
+ * (`allkeys-lru`) without touching sidekiq's queues and the home feeds. Its data are disposable: no volume.
+ */
+export interface RedisCache {
+  /** Run the cache Redis (same image as `redis.image`). Defaults to false. */
+  enabled?: boolean;
+  /** Its resources; it may fill three quarters of its memory limit. Defaults to requests 25m/64Mi, limits 250m/256Mi. */
   resources?: ContainerResources;
 }
 
@@ -324,7 +342,7 @@ export interface MastodonClusterArgs {
   createNamespace?: boolean;
   /** PostgreSQL. Defaults to an embedded server (8Gi volume, max_connections 100). */
   postgresql?: Postgresql;
-  /** Redis. Defaults to an embedded server with a 1Gi append-only volume. */
+  /** Redis. Defaults to an embedded server with a 1Gi append-only volume, holding the cache too. */
   redis?: Redis;
   /** Media storage. Defaults to a 10Gi ReadWriteOnce volume. */
   media?: MediaStorage;
@@ -399,7 +417,8 @@ export const DEFAULT_RESOURCES = {
   sidekiq: { requests: { cpu: "100m", memory: "384Mi" }, limits: { cpu: "1", memory: "1Gi" } },
   migrations: { requests: { cpu: "100m", memory: "384Mi" }, limits: { cpu: "1", memory: "1Gi" } },
   postgresql: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-  redis: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+  redis: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+  redisCache: { requests: { cpu: "25m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
 } satisfies Record<string, ResourceProfile>;
 
 /** Variables the component sets itself; `extraEnv` may not override them. */
@@ -524,6 +543,10 @@ function argsObject(name: string) {
     storageSize,
     storageClassName: k8sName.optional(),
     resources: resources(DEFAULT_RESOURCES.redis),
+    cache: strict({
+      enabled: z.boolean({ error: "true or false" }).default(false),
+      resources: resources(DEFAULT_RESOURCES.redisCache),
+    }).prefault({}),
   }).prefault({});
 
   const media = strict({
@@ -796,6 +819,11 @@ function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
       if (a.media[k] !== undefined) issue(ctx, ["media", k], a.media[k], "nothing: it configures the media volume, and media.s3 is set");
     }
   }
+  if (a.redis.cache.enabled) {
+    for (const key of Object.keys(a.extraEnv).filter((k) => k.startsWith("CACHE_REDIS_"))) {
+      issue(ctx, ["extraEnv", key], a.extraEnv[key], "nothing while redis.cache.enabled is true: the component points CACHE_REDIS_* at the cache Redis it runs");
+    }
+  }
   if ((a.secrets.vapidPrivateKey === undefined) !== (a.secrets.vapidPublicKey === undefined)) {
     const given = a.secrets.vapidPrivateKey === undefined ? "vapidPublicKey" : "vapidPrivateKey";
     issue(ctx, ["secrets", given], "[secret]", "vapidPrivateKey and vapidPublicKey given together (one key pair), or neither");
@@ -929,6 +957,7 @@ function resolve(name: string, a: ParsedArgs) {
       storageSize: a.redis.storageSize ?? "1Gi",
       storageClassName: a.redis.storageClassName,
       resources: a.redis.resources,
+      cache: a.redis.cache,
     },
     media: {
       s3: a.media.s3,

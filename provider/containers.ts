@@ -41,6 +41,18 @@ export function containerResources(profile: ResourceProfile): k8s.types.input.co
   };
 }
 
+const QUANTITY_SUFFIX: Record<string, number> = {
+  "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5, Ei: 1024 ** 6,
+};
+
+/** A memory quantity ("512Mi", "1G", "1e9", "268435456") in bytes. */
+export function memoryBytes(quantity: string): number {
+  const m = /^([+]?[0-9.]+(?:[eE][-+]?[0-9]+)?)(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(quantity.trim());
+  if (!m) throw new Error(`not a memory quantity: ${JSON.stringify(quantity)}`);
+  return Number(m[1]) * QUANTITY_SUFFIX[m[2] ?? ""];
+}
+
 /** A readiness/liveness probe that runs `command` in the container. */
 export function execProbe(command: string[], periodSeconds: number, failureThreshold: number, initialDelaySeconds = 0) {
   return { exec: { command }, periodSeconds, failureThreshold, initialDelaySeconds, timeoutSeconds: 5 };

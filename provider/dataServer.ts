@@ -14,7 +14,7 @@ type Container = k8s.types.input.core.v1.Container;
 type EnvVarSource = k8s.types.input.core.v1.EnvVarSource;
 
 export interface DataServerSpec {
-  component: "postgresql" | "redis";
+  component: "postgresql" | "redis" | "redis-cache";
   image: string;
   port: number;
   /** The image's own non-root user. */

@@ -14,7 +14,7 @@ import { hostNames, traefikRoutes } from "./ingress";
 import { rollout } from "./migrations";
 import { componentLabels, instanceLabels } from "./names";
 import { networkPolicies } from "./network";
-import { embeddedRedis } from "./redis";
+import { cacheRedis, embeddedRedis } from "./redis";
 import { mastodonSecrets } from "./secrets";
 import { mediaClaim } from "./storage";
 import { installsCertManager, instanceTls } from "./tls";
@@ -72,6 +72,7 @@ export class MastodonCluster extends pulumi.ComponentResource {
     const secrets = mastodonSecrets(name, config, this);
     const postgresql = config.postgresql.embedded ? embeddedPostgresql(ctx, secrets.postgresqlPassword) : undefined;
     const redis = config.redis.embedded ? embeddedRedis(ctx, secrets.redisPassword!) : undefined;
+    const redisCache = secrets.redisCachePassword ? cacheRedis(ctx, secrets.redisCachePassword) : undefined;
     const media = mediaClaim(ctx);
 
     // TLS, and the private CA the pods trust.
@@ -113,6 +114,7 @@ export class MastodonCluster extends pulumi.ComponentResource {
     const dataReady: pulumi.Resource[] = [
       ...(postgresql ? [postgresql.statefulSet, postgresql.service] : []),
       ...(redis ? [redis.statefulSet, redis.service] : []),
+      ...(redisCache ? [redisCache.statefulSet, redisCache.service] : []),
       ...policies,
     ];
     const processes = rollout(ctx, runtime, dataReady);

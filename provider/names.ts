@@ -8,7 +8,7 @@ export const SIDEKIQ_WORKER_LABEL = `${LABEL_PREFIX}/sidekiq-worker`;
 export const MEDIA_VOLUME_LABEL = `${LABEL_PREFIX}/media-volume`;
 
 /** The parts of an instance, in Kubernetes' `app.kubernetes.io/component` label. */
-export type Component = "web" | "streaming" | "sidekiq" | "db-migrate" | "postgresql" | "redis";
+export type Component = "web" | "streaming" | "sidekiq" | "db-migrate" | "postgresql" | "redis" | "redis-cache";
 
 /** The components that run Mastodon code (and so need the database, Redis and the secrets). */
 export const MASTODON_COMPONENTS: Component[] = ["web", "streaming", "sidekiq", "db-migrate"];

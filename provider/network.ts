@@ -115,12 +115,16 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
     const ranges = cidrPeers(config.allowPublicEgress ? PUBLIC_CIDRS : config.clusterCidrs);
     return { to: [...serverPeers(server.hosts, config.namespace), ...ranges], ports: [{ protocol: "TCP", port: server.port }] };
   };
+  const cacheEgress = config.redis.cache.enabled
+    ? [{ to: [{ podSelector: { matchLabels: selectorLabels(name, "redis-cache") } }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }]
+    : [];
   specs["mastodon-data"] = {
     podSelector: mastodon,
     policyTypes: ["Egress"],
     egress: [
       dataEgress("postgresql", POSTGRES_PORT),
       dataEgress("redis", REDIS_PORT),
+      ...cacheEgress,
     ],
   };
   if (config.postgresql.embedded) {
@@ -133,6 +137,13 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
   if (config.redis.embedded) {
     specs.redis = {
       podSelector: { matchLabels: selectorLabels(name, "redis") },
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [{ podSelector: mastodon }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }],
+    };
+  }
+  if (config.redis.cache.enabled) {
+    specs["redis-cache"] = {
+      podSelector: { matchLabels: selectorLabels(name, "redis-cache") },
       policyTypes: ["Ingress"],
       ingress: [{ from: [{ podSelector: mastodon }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }],
     };

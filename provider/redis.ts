@@ -1,12 +1,21 @@
 /**
  * Redis: an embedded single-server StatefulSet (official image) with a password and optional
- * append-only persistence on a claim of its own, or the address of an external server.
+ * append-only persistence on a claim of its own, or the address of an external server; and, when
+ * asked, a second, memory-only Redis for Mastodon's cache (CACHE_REDIS_*), as Mastodon's scaling
+ * guide and its chart split it off.
+ *
+ * Memory: the queue store holds sidekiq's queues, retries and schedule and the home feeds. Its
+ * `maxmemory` is half the container's limit with persistence (an AOF rewrite forks, and the child's
+ * copy-on-write pages count against the same limit) and three quarters without, under the
+ * `noeviction` policy: when full, writes fail with an error Mastodon reports, instead of the kernel
+ * killing Redis (and a restart replaying the AOF at the same limit being killed again). The cache
+ * Redis evicts its least recently used keys (`allkeys-lru`): its data are disposable.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { MastodonConfig } from "./args";
+import type { MastodonConfig, ResourceProfile } from "./args";
 import type { BuildContext } from "./context";
+import { REDIS_UID, execProbe, memoryBytes } from "./containers";
 import { DataServer, dataServer } from "./dataServer";
-import { REDIS_UID, execProbe } from "./containers";
 
 export const REDIS_PORT = 6379;
 
@@ -14,30 +23,51 @@ export function redisHost(config: MastodonConfig): pulumi.Input<string> {
   return config.redis.external?.host ?? `${config.name}-redis`;
 }
 
-/** redis-server's arguments: the password from the environment, persistence as configured. */
-export function redisArgs(persistence: boolean): string[] {
+/** The cache Redis's Service, when the instance runs one. */
+export function redisCacheHost(config: MastodonConfig): string | undefined {
+  return config.redis.cache.enabled ? `${config.name}-redis-cache` : undefined;
+}
+
+export type RedisRole = "queues" | "cache";
+
+/** The share of the container's memory limit Redis may fill: room for an AOF rewrite's fork when persistent. */
+export function maxMemoryBytes(limit: string, persistence: boolean): number {
+  return Math.floor(memoryBytes(limit) * (persistence ? 0.5 : 0.75));
+}
+
+/** redis-server's arguments: the password from the environment, the memory bound and policy of its role, persistence as configured. */
+export function redisArgs(persistence: boolean, memoryLimit: string, role: RedisRole = "queues"): string[] {
   const durability = persistence
     ? ["--appendonly", "yes", "--dir", "/data"]
     : ["--appendonly", "no", "--save", ""];
-  return ["--requirepass", "$(REDIS_PASSWORD)", "--port", String(REDIS_PORT), ...durability];
+  const memory = ["--maxmemory", String(maxMemoryBytes(memoryLimit, persistence)), "--maxmemory-policy", role === "queues" ? "noeviction" : "allkeys-lru"];
+  return ["--requirepass", "$(REDIS_PASSWORD)", "--port", String(REDIS_PORT), ...memory, ...durability];
 }
 
-export function embeddedRedis(ctx: BuildContext, password: pulumi.Output<string>): DataServer {
-  const redis = ctx.config.redis;
+interface RedisSpec {
+  component: "redis" | "redis-cache";
+  role: RedisRole;
+  image: string;
+  persistence: boolean;
+  storage?: { size: string; storageClassName?: string };
+  resources: ResourceProfile;
+}
+
+function redisServer(ctx: BuildContext, password: pulumi.Output<string>, spec: RedisSpec): DataServer {
   // REDISCLI_AUTH lets redis-cli authenticate without a password on its command line.
   const ping = ["sh", "-c", `redis-cli -p ${REDIS_PORT} ping | grep -q PONG`];
   return dataServer(ctx, {
-    component: "redis",
-    image: redis.image,
+    component: spec.component,
+    image: spec.image,
     port: REDIS_PORT,
     uid: REDIS_UID,
     password,
-    resources: redis.resources,
+    resources: spec.resources,
     dataPath: "/data",
-    storage: redis.persistence ? { size: redis.storageSize, storageClassName: redis.storageClassName } : undefined,
+    storage: spec.persistence ? spec.storage : undefined,
     container: (passwordRef) => ({
       command: ["redis-server"],
-      args: redisArgs(redis.persistence),
+      args: redisArgs(spec.persistence, spec.resources.limits.memory, spec.role),
       env: [
         { name: "REDIS_PASSWORD", valueFrom: passwordRef },
         { name: "REDISCLI_AUTH", valueFrom: passwordRef },
@@ -49,4 +79,22 @@ export function embeddedRedis(ctx: BuildContext, password: pulumi.Output<string>
       livenessProbe: execProbe(["sh", "-c", `redis-cli -p ${REDIS_PORT} ping | grep -qE 'PONG|LOADING'`], 10, 6),
     }),
   });
+}
+
+export function embeddedRedis(ctx: BuildContext, password: pulumi.Output<string>): DataServer {
+  const redis = ctx.config.redis;
+  return redisServer(ctx, password, {
+    component: "redis",
+    role: "queues",
+    image: redis.image,
+    persistence: redis.persistence,
+    storage: { size: redis.storageSize, storageClassName: redis.storageClassName },
+    resources: redis.resources,
+  });
+}
+
+/** The cache Redis: memory only (nothing in it is worth a volume), evicting as it fills. */
+export function cacheRedis(ctx: BuildContext, password: pulumi.Output<string>): DataServer {
+  const redis = ctx.config.redis;
+  return redisServer(ctx, password, { component: "redis-cache", role: "cache", image: redis.image, persistence: false, resources: redis.cache.resources });
 }

@@ -20,6 +20,8 @@ export interface InstanceSecrets {
   postgresqlPassword: pulumi.Output<string>;
   /** Undefined when there is no password (external Redis without one). */
   redisPassword?: pulumi.Output<string>;
+  /** The cache Redis's password, when the instance runs one. */
+  redisCachePassword?: pulumi.Output<string>;
 }
 
 /** Url-safe base64 with padding, as Ruby's Base64.urlsafe_encode64 (the webpush gem) writes it. */
@@ -79,5 +81,6 @@ export function mastodonSecrets(name: string, config: MastodonConfig, parent: pu
     redisPassword: external
       ? external.password === undefined ? undefined : pulumi.secret(external.password)
       : alnum32("redis-password", supplied.redisPassword),
+    redisCachePassword: config.redis.cache.enabled ? alnum32("redis-cache-password", undefined) : undefined,
   };
 }

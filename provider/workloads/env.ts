@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MastodonConfig } from "../args";
 import type { InstanceSecrets } from "../secrets";
 import { postgresqlHost } from "../database";
-import { redisHost } from "../redis";
+import { REDIS_PORT, redisCacheHost, redisHost } from "../redis";
 
 /** Where the CA bundle is mounted in Mastodon pods (see mastodonPod.ts). */
 export const CA_DIR = "/etc/mastodon-ca";
@@ -91,6 +91,11 @@ export function mastodonEnv(config: MastodonConfig, secrets: InstanceSecrets, tr
     OTP_SECRET: secrets.otpSecret,
   };
   if (secrets.redisPassword) secret.REDIS_PASSWORD = secrets.redisPassword;
+  const cacheHost = redisCacheHost(config);
+  if (cacheHost !== undefined && secrets.redisCachePassword) {
+    Object.assign(env, { CACHE_REDIS_HOST: cacheHost, CACHE_REDIS_PORT: String(REDIS_PORT) });
+    secret.CACHE_REDIS_PASSWORD = secrets.redisCachePassword;
+  }
 
   const s3 = config.media.s3;
   if (s3) {

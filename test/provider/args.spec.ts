@@ -127,6 +127,7 @@ describe("args validation", () => {
     ["a domain that is an IPv6 address", { domain: "fd00::1" }, ["args.domain", '"fd00::1"', "not an IP address"]],
     ["a web domain that is an address", { ...base, webDomain: "192.168.1.20" }, ["args.webDomain", '"192.168.1.20"', "not an IP address"]],
     ["a domain under an all-digit top-level label", { domain: "social.123" }, ["args.domain", '"social.123"', "not an IP address"]],
+    ["cache settings in the environment beside the cache Redis", { ...base, redis: { cache: { enabled: true } }, extraEnv: { CACHE_REDIS_HOST: "elsewhere" } }, ["args.extraEnv.CACHE_REDIS_HOST", '"elsewhere"', "nothing while redis.cache.enabled is true"]],
     ["max_connections out of range", { ...base, postgresql: { maxConnections: 5 } }, ["args.postgresql.maxConnections", "got 5", "a whole number from 20 to 10000"]],
     ["an unknown STARTTLS policy", { ...base, smtp: { server: "mailpit.mail", starttls: "sometimes" } }, ["args.smtp.starttls", '"sometimes"', "auto, always or never"]],
     ["a port out of range", { ...base, smtp: { server: "mailpit.mail", port: 70000 } }, ["args.smtp.port", "got 70000", "a port number from 1 to 65535"]],

@@ -17,6 +17,13 @@ describe("the component under its own policy pack", () => {
     assert.deepEqual(findings(stack.resources), []);
   });
 
+  it("passes with a separate cache Redis and external data servers inside the cluster", async () => {
+    const { stack } = await deploy({ domain: "social.example", redis: { cache: { enabled: true } } });
+    assert.deepEqual(findings(stack.resources), []);
+    const external = await deploy({ domain: "social.example", postgresql: { external: { host: "pg.db", password: "x" } }, redis: { external: { host: "10.43.7.1" } } });
+    assert.deepEqual(findings(external.stack.resources), []);
+  });
+
   it("passes for any valid args that keep egress inside the cluster", async () => {
     await fc.assert(fc.asyncProperty(validArgs.filter((a) => !a.allowPublicEgress), async (args) => {
       const { stack } = await deploy(args);

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as childProcess from "node:child_process";
+import { memoryBytes } from "../../provider/containers";
 import { MEDIA_VOLUME_LABEL, SIDEKIQ_WORKER_LABEL } from "../../provider/names";
 import { CONFIG_HASH_ANNOTATION } from "../../provider/workloads/mastodonPod";
 import { s3PublicProtocol } from "../../provider/workloads/env";
@@ -279,6 +280,80 @@ describe("the embedded data servers", () => {
     assert.deepEqual(redis.args.slice(0, 2), ["--requirepass", "$(REDIS_PASSWORD)"]);
     assert.ok(redis.args.join(" ").includes("--appendonly yes"));
     assert.match(redis.image, /^docker\.io\/library\/redis:7\./);
+  });
+});
+
+describe("Redis memory", () => {
+  const argOf = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
+
+  it("bounds the queue store at half its limit (room for an AOF rewrite's fork), refusing writes rather than evicting jobs", async () => {
+    const { stack } = await deploy({ domain: "social.example" });
+    const redis = main(stack.get(KIND.StatefulSet, "social-redis"));
+    assert.equal(redis.resources.limits.memory, "512Mi");
+    assert.equal(redis.resources.requests.memory, "128Mi");
+    assert.equal(argOf(redis.args, "--maxmemory"), String(256 * 1024 ** 2));
+    assert.equal(argOf(redis.args, "--maxmemory-policy"), "noeviction");
+    assert.equal(argOf(redis.args, "--appendonly"), "yes");
+  });
+
+  it("follows the memory limit given, with three quarters of it when nothing is persisted", async () => {
+    const { stack } = await deploy({ domain: "social.example", redis: { persistence: false, resources: { limits: { memory: "2Gi" } } } });
+    const redis = main(stack.get(KIND.StatefulSet, "social-redis"));
+    assert.equal(argOf(redis.args, "--maxmemory"), String(1.5 * 1024 ** 3));
+    assert.equal(argOf(redis.args, "--maxmemory-policy"), "noeviction");
+  });
+
+  it("keeps one default instance's memory requests within 2 GiB, a migration Job included", async () => {
+    const { stack } = await deploy({ domain: "social.example" });
+    const total = stack.workloads().reduce((sum, w) => {
+      const spec = podSpec(w);
+      const pod = [...spec.containers, ...(spec.initContainers ?? [])].reduce((s: number, c: any) => s + memoryBytes(c.resources.requests.memory), 0);
+      // One migration Job runs at a time.
+      return w.name === "social-db-migrate-post" ? sum : sum + pod * (w.inputs.spec.replicas ?? 1);
+    }, 0);
+    assert.ok(total <= 2 * 1024 ** 3, `${total / 1024 ** 2} MiB`);
+  });
+});
+
+describe("a separate cache Redis", () => {
+  let stack: Stack;
+  before(async () => {
+    ({ stack } = await deploy({ domain: "social.example", redis: { cache: { enabled: true } } }));
+  });
+
+  it("runs memory-only, evicting the least recently used keys as it fills", () => {
+    const cache = stack.get(KIND.StatefulSet, "social-redis-cache");
+    const c = main(cache);
+    assert.deepEqual(c.args.slice(c.args.indexOf("--maxmemory")), ["--maxmemory", String(0.75 * 256 * 1024 ** 2), "--maxmemory-policy", "allkeys-lru", "--appendonly", "no", "--save", ""]);
+    assert.deepEqual(podSpec(cache).volumes, [{ name: "data", emptyDir: {} }]);
+    assert.equal(stack.find(KIND.PersistentVolumeClaim, "social-redis-cache-data"), undefined);
+  });
+
+  it("points Mastodon's cache at it (CACHE_REDIS_*), its password a secret of its own", () => {
+    const config = stack.get(KIND.ConfigMap, "social-env").inputs.data;
+    assert.deepEqual([config.CACHE_REDIS_HOST, config.CACHE_REDIS_PORT], ["social-redis-cache", "6379"]);
+    const secret = stack.get(KIND.Secret, "social-env");
+    // The engine marks a map holding secrets as a whole.
+    assert.ok(secret.secretInputPaths.some((p) => "stringData.CACHE_REDIS_PASSWORD".startsWith(p)), JSON.stringify(secret.secretInputPaths));
+    assert.notEqual(secret.inputs.stringData.CACHE_REDIS_PASSWORD, secret.inputs.stringData.REDIS_PASSWORD);
+    assert.equal(config.REDIS_HOST, "social-redis", "the queues stay on the main Redis");
+  });
+
+  it("lets only Mastodon's pods reach it, and them reach it", () => {
+    const ingress = stack.get(KIND.NetworkPolicy, "social-redis-cache").inputs.spec;
+    assert.deepEqual(ingress.ingress[0].ports, [{ protocol: "TCP", port: 6379 }]);
+    const egress = stack.get(KIND.NetworkPolicy, "social-mastodon-data").inputs.spec.egress;
+    assert.ok(egress.some((r: any) => r.to[0].podSelector?.matchLabels["app.kubernetes.io/component"] === "redis-cache"));
+  });
+
+  it("is ready before the pre-deployment migration starts", () => {
+    assert.ok(stack.dependsOn(stack.get(KIND.Job, "social-db-migrate-pre"), stack.get(KIND.StatefulSet, "social-redis-cache")));
+  });
+
+  it("is off by default", async () => {
+    const { stack: plain } = await deploy({ domain: "social.example" });
+    assert.equal(plain.find(KIND.StatefulSet, "social-redis-cache"), undefined);
+    assert.equal(plain.get(KIND.ConfigMap, "social-env").inputs.data.CACHE_REDIS_HOST, undefined);
   });
 });
 
