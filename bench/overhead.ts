@@ -4,15 +4,16 @@
  * Kubernetes objects, the random and tls resources and cert-manager, with the inputs the component sent (as plain
  * values) and the same dependencies (as `dependsOn`), on the same mock runtime, in one process. The two programs
  * alternate, each run after a garbage collection; the baseline's registrations are checked to be identical to the
- * component's (type, name, inputs, secret inputs, dependencies). Target, for each program: median wall time ≤ 1.3 ×
- * the baseline's (CPU time and the median of the pairs' own ratios beside it).
+ * component's (type, name, inputs, secret inputs, dependencies). Target, for each program: the median of the pairs'
+ * own wall-time ratios (each pair ran back to back, under the same load) ≤ 1.3, judged with the harness's
+ * TIME_TOLERANCE; the ratio of the medians and the CPU-time ratios are reported beside it.
  *
  * Run alone: npx ts-node --transpile-only bench/overhead.ts
  */
 import { performance } from "node:perf_hooks";
 import type * as pulumi from "@pulumi/pulumi";
 import type { RecordedResource } from "../test/harness/mocks";
-import { Section, Target, collectGarbage, cpuMs, inChild, median, num, sectionMain, table } from "./harness";
+import { Section, Target, collectGarbage, cpuMs, inChild, judgeTime, median, num, sectionMain, table } from "./harness";
 
 const MAX_RATIO = 1.3;
 
@@ -201,12 +202,12 @@ export async function run(): Promise<Section> {
     ];
   }));
   const summary = table(
-    ["Program", ">Overhead (wall, ratio of medians)", ">Overhead (CPU)", ">Median of pair ratios (wall)", ">Median of pair ratios (CPU)", "Baseline identical to the component"],
+    ["Program", ">Overhead (wall, ratio of medians)", ">Overhead (CPU)", ">Median of pair ratios (wall, judged)", ">Median of pair ratios (CPU)", "Baseline identical to the component"],
     comparisons.map((c) => [
       PROGRAMS[c.result.program].title,
-      `**${c.wallRatio.toFixed(2)}×**`,
+      `${c.wallRatio.toFixed(2)}×`,
       `${c.cpuRatio.toFixed(2)}×`,
-      `${c.pairWallRatio.toFixed(2)}×`,
+      `**${c.pairWallRatio.toFixed(2)}×**`,
       `${c.pairCpuRatio.toFixed(2)}×`,
       `${c.result.identical}/${c.result.baselineResources}` + (c.result.mismatches.length > 0 ? ` (different: ${c.result.mismatches.join(", ")})` : ""),
     ]),
@@ -226,8 +227,9 @@ export async function run(): Promise<Section> {
     {
       section: "Overhead",
       target: `${PROGRAMS[c.result.program].title}: ≤ ${MAX_RATIO}× a baseline registering the same ${c.result.baselineResources} resources`,
-      measured: `${c.wallRatio.toFixed(2)}× (wall; CPU ${c.cpuRatio.toFixed(2)}×)`,
-      pass: c.wallRatio <= MAX_RATIO,
+      measured: `${c.pairWallRatio.toFixed(2)}× (wall, median of ${PROGRAMS[c.result.program].pairs} interleaved pairs; ` +
+        `ratio of medians ${c.wallRatio.toFixed(2)}×; CPU ${c.pairCpuRatio.toFixed(2)}×)`,
+      ...judgeTime(c.pairWallRatio, MAX_RATIO),
     },
     {
       section: "Overhead",
