@@ -242,6 +242,33 @@ export interface MastodonSecrets {
   redisPassword?: pulumi.Input<string>;
 }
 
+/**
+ * Statements that let the component make a change it otherwise refuses. The component records what an instance's
+ * data were last deployed with (Mastodon's version, the embedded PostgreSQL's major version, the embedded Redis's
+ * series) and refuses a change they cannot follow unless stated here. Each statement names the version the data
+ * hold now, so a statement left in place never covers a later change.
+ */
+export interface Acknowledgements {
+  /**
+   * The version the instance runs now, when `version` skips a minor series or goes back, neither of which
+   * Mastodon supports: you go ahead anyway. Defaults to none.
+   */
+  versionChangeFrom?: string;
+  /**
+   * The PostgreSQL major version the data volume holds now (e.g. "17"), when `postgresql.image` names another
+   * major, whose server cannot start on that data directory: you have moved the data (docs/upgrades.md), by the
+   * method given in `postgresqlUpgradeMethod`. Defaults to none.
+   */
+  postgresqlMajorFrom?: string;
+  /** How the data moved to the new major: "dump-restore" or "pg_upgrade"; given with `postgresqlMajorFrom`. Defaults to none. */
+  postgresqlUpgradeMethod?: string;
+  /**
+   * The Redis series the data volume holds now (e.g. "7.4"), when `redis.image` goes back to an older series,
+   * whose server cannot read the newer data files: you have moved or emptied the data. Defaults to none.
+   */
+  redisSeriesFrom?: string;
+}
+
 /** The database migration Jobs (pre- and post-deployment). */
 export interface Migrations {
   /**
@@ -362,6 +389,8 @@ export interface MastodonClusterArgs {
   secrets?: MastodonSecrets;
   /** The database migration Jobs. Defaults to a 6-hour deadline per Job. */
   migrations?: Migrations;
+  /** Statements that allow a version change the component otherwise refuses. Defaults to none. */
+  acknowledge?: Acknowledgements;
   /** Outgoing mail. Defaults to none (Mastodon then cannot send mail). */
   smtp?: Smtp;
   /**
@@ -604,6 +633,13 @@ function argsObject(name: string) {
       .default(DEFAULT_MIGRATION_DEADLINE_SECONDS),
   }).prefault({});
 
+  const acknowledge = strict({
+    versionChangeFrom: z.string({ error: "a Mastodon release tag such as v4.5.2" }).regex(/^v\d+\.\d+\.\d+/, { error: "a Mastodon release tag such as v4.5.2" }).optional(),
+    postgresqlMajorFrom: z.string({ error: "a PostgreSQL major version such as \"17\"" }).regex(/^\d+$/, { error: "a PostgreSQL major version such as \"17\"" }).optional(),
+    postgresqlUpgradeMethod: z.enum(["dump-restore", "pg_upgrade"], { error: "dump-restore or pg_upgrade" }).optional(),
+    redisSeriesFrom: z.string({ error: "a Redis series such as \"7.4\"" }).regex(/^\d+\.\d+$/, { error: "a Redis series such as \"7.4\"" }).optional(),
+  }).prefault({});
+
   const smtp = strict({
     server: z.string({ error: "a host name or address" }).regex(/^[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?$/, { error: "a host name or address" }),
     port: port.default(587),
@@ -650,6 +686,7 @@ function argsObject(name: string) {
     sidekiqWorkers: z.array(worker, { error: "a list of sidekiq worker groups" }).min(1, { error: "at least one worker group" }).optional(),
     secrets,
     migrations,
+    acknowledge,
     smtp,
     clusterCidrs: z.array(z.string({ error: "a CIDR such as 10.42.0.0/16 or fd00:10:42::/56" }).refine(cidr, { error: "a CIDR such as 10.42.0.0/16 or fd00:10:42::/56" }), { error: "a list of CIDRs" }).min(1, { error: "at least one CIDR" }).default(DEFAULT_CLUSTER_CIDRS),
     allowPublicEgress: z.boolean({ error: "true or false" }).default(false),
@@ -819,6 +856,10 @@ function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
       if (a.media[k] !== undefined) issue(ctx, ["media", k], a.media[k], "nothing: it configures the media volume, and media.s3 is set");
     }
   }
+  if ((a.acknowledge.postgresqlMajorFrom === undefined) !== (a.acknowledge.postgresqlUpgradeMethod === undefined)) {
+    const given = a.acknowledge.postgresqlMajorFrom === undefined ? "postgresqlUpgradeMethod" : "postgresqlMajorFrom";
+    issue(ctx, ["acknowledge", given], a.acknowledge[given], "acknowledge.postgresqlMajorFrom and acknowledge.postgresqlUpgradeMethod given together, or neither");
+  }
   if (a.redis.cache.enabled) {
     for (const key of Object.keys(a.extraEnv).filter((k) => k.startsWith("CACHE_REDIS_"))) {
       issue(ctx, ["extraEnv", key], a.extraEnv[key], "nothing while redis.cache.enabled is true: the component points CACHE_REDIS_* at the cache Redis it runs");
@@ -976,6 +1017,7 @@ function resolve(name: string, a: ParsedArgs) {
     tls: { ...a.tls, issuerKind: a.tls.issuerKind ?? "ClusterIssuer", acmeServer: a.tls.acmeServer ?? LETS_ENCRYPT_SERVER },
     extraEnv: a.extraEnv,
     migrations: { ...a.migrations, resources: DEFAULT_RESOURCES.migrations },
+    acknowledge: a.acknowledge,
     /** Accepted but risky settings, logged by the component as warnings. */
     warnings: argsWarnings(a),
   };

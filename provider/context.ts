@@ -10,6 +10,13 @@ export interface BuildContext {
   config: MastodonConfig;
   /** Options for every child: parented to the component. */
   opts: pulumi.CustomResourceOptions;
+  /** Resolves once the version change is allowed (versionRecord.ts): the data servers' images wait for it. */
+  versionsChecked?: pulumi.Output<void>;
+}
+
+/** `value` once the version change is allowed: an object holding it changes only after the check passed. */
+export function afterVersionCheck<T>(ctx: BuildContext, value: T): pulumi.Input<T> {
+  return ctx.versionsChecked ? ctx.versionsChecked.apply(() => value) as pulumi.Output<T> : value;
 }
 
 /** Options for a child, with extra dependencies. */

@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResourceProfile } from "./args";
-import { BuildContext, childOpts } from "./context";
+import { BuildContext, afterVersionCheck, childOpts } from "./context";
 import { componentLabels, selectorLabels } from "./names";
 import { containerResources, containerSecurityContext, podSecurityContext } from "./containers";
 import { persistentVolumeClaim } from "./storage";
@@ -73,7 +73,8 @@ export function dataServer(ctx: BuildContext, spec: DataServerSpec): DataServer 
           terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
           containers: [{
             name: spec.component,
-            image: spec.image,
+            // A new image (another major version) only once the record allows it.
+            image: afterVersionCheck(ctx, spec.image),
             ...spec.container({ secretKeyRef: { name: secret.metadata.name, key: "password" } }),
             ports: [{ name: spec.component, containerPort: spec.port, protocol: "TCP" }],
             resources: containerResources(spec.resources),

@@ -4,6 +4,7 @@ import { servePlugin } from "./schema";
 export { MastodonCluster } from "./mastodonCluster";
 export { MastodonPlatform } from "./platform";
 export type {
+  Acknowledgements,
   ContainerResources,
   ExternalPostgresql,
   ExternalRedis,

@@ -18,6 +18,7 @@ import { cacheRedis, embeddedRedis } from "./redis";
 import { mastodonSecrets } from "./secrets";
 import { mediaClaim } from "./storage";
 import { installsCertManager, instanceTls } from "./tls";
+import { versionRecord } from "./versionRecord";
 import { mastodonImages } from "./versions";
 import { mastodonEnv } from "./workloads/env";
 import { MastodonRuntime } from "./workloads/mastodonPod";
@@ -66,7 +67,10 @@ export class MastodonCluster extends pulumi.ComponentResource {
       // Deleting a namespace deletes its volumes: protected and retained like them.
       }, { parent: this, protect: true, retainOnDelete: true }).metadata.name
       : pulumi.output(config.namespace);
-    const ctx: BuildContext = { name, namespace, config, opts: { parent: this } };
+    // What the data were last deployed with, read back; nothing of the data tier or the processes changes
+    // before the requested versions pass its checks.
+    const record = versionRecord({ name, namespace, config, opts: { parent: this } });
+    const ctx: BuildContext = { name, namespace, config, opts: { parent: this }, versionsChecked: record.checked };
 
     // Data tier and secrets: nothing here depends on the version.
     const secrets = mastodonSecrets(name, config, this);
@@ -101,7 +105,7 @@ export class MastodonCluster extends pulumi.ComponentResource {
       image: images.mastodon,
       configMapName: envConfig.metadata.name,
       secretName: envSecret.metadata.name,
-      configHash: configHash(env.config, env.secret, tls.caCertificate),
+      configHash: pulumi.all([configHash(env.config, env.secret, tls.caCertificate), record.checked]).apply(([hash]) => hash),
       caConfigMapName: caTrust?.metadata.name,
       mediaClaimName: media?.metadata.name,
       mediaOnOneNode: config.media.accessMode === "ReadWriteOnce",
@@ -118,6 +122,7 @@ export class MastodonCluster extends pulumi.ComponentResource {
       ...policies,
     ];
     const processes = rollout(ctx, runtime, dataReady);
+    record.write([processes.postMigrationJob, ...dataReady]);
 
     traefikRoutes(ctx, {
       webService: processes.web.service.metadata.name,

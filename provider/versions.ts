@@ -89,3 +89,23 @@ export function mastodonImages(v: MastodonVersion, repository: string, streaming
   }
   return { mastodon, streaming: mastodon, streamingCommand: ["node", "./streaming"] };
 }
+
+/**
+ * What Mastodon says about going from `from` to `to`: one minor series at a time (patch levels may be skipped),
+ * never back (its migrations only go forward). Empty when the change is one Mastodon supports. The component
+ * refuses such a change unless acknowledged; `npm run upgrade-plan` prints the same sentences.
+ */
+export function upgradeWarnings(from: string, to: string): string[] {
+  const a = parseVersion(from);
+  const b = parseVersion(to);
+  if (!a || !b) return [];
+  const warnings: string[] = [];
+  const minor = (v: { major: number; minor: number }) => v.major * 1000 + v.minor;
+  if (minor(b) < minor(a) || (minor(b) === minor(a) && b.patch < a.patch)) {
+    warnings.push(`${to} is older than ${from}: Mastodon does not support downgrades (its migrations only go forward).`);
+  } else if (a.major === b.major && b.minor > a.minor + 1) {
+    const skipped = Array.from({ length: b.minor - a.minor - 1 }, (_, i) => `${a.major}.${a.minor + i + 1}`);
+    warnings.push(`${from} → ${to} skips ${skipped.join(", ")}: Mastodon wants a release of every minor series deployed in turn (${[`${a.major}.${a.minor}`, ...skipped, `${b.major}.${b.minor}`].join(" → ")}).`);
+  }
+  return warnings;
+}

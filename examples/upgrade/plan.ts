@@ -9,7 +9,7 @@
  * provider's rules (which fields force a replacement) and listed with the fields that changed;
  * the stateful resources (volumes, data servers, secrets, generated keys) are listed as kept.
  */
-import { MINIMUM_VERSION, parseVersion } from "../../provider/versions";
+import { MINIMUM_VERSION, parseVersion, upgradeWarnings } from "../../provider/versions";
 import { RecordedResource, installMocks, runProgramModule } from "../../test/harness/mocks";
 
 const PROGRAM = require.resolve("./index");
@@ -140,7 +140,10 @@ export function diffResources(before: RecordedResource[], after: RecordedResourc
     }
     // Components have no state of their own: their children carry the changes.
     const secretPaths = [...previous.secretInputPaths, ...r.secretInputPaths];
-    const fields = r.custom ? fieldChanges(r.type, previous.inputs, r.inputs, secretPaths) : [];
+    // The engine does not diff the inputs a resource's ignoreChanges names.
+    const ignored = r.ignoreChanges ?? [];
+    const fields = (r.custom ? fieldChanges(r.type, previous.inputs, r.inputs, secretPaths) : [])
+      .filter((f) => !ignored.some((p) => f.path === p || f.path.startsWith(`${p}.`) || f.path.startsWith(`${p}[`)));
     if (fields.length === 0) {
       if (isStateful(r.type)) unchangedStateful.push({ type: r.type, name: r.name });
       else unchangedOther++;
@@ -155,21 +158,8 @@ export function diffResources(before: RecordedResource[], after: RecordedResourc
   return { changes, unchangedStateful, unchangedOther };
 }
 
-/** What Mastodon says about upgrading from `from` to `to`: one minor series at a time, never back. */
-export function upgradeWarnings(from: string, to: string): string[] {
-  const a = parseVersion(from);
-  const b = parseVersion(to);
-  if (!a || !b) return [];
-  const warnings: string[] = [];
-  const minor = (v: { major: number; minor: number }) => v.major * 1000 + v.minor;
-  if (minor(b) < minor(a) || (minor(b) === minor(a) && b.patch < a.patch)) {
-    warnings.push(`${to} is older than ${from}: Mastodon does not support downgrades (its migrations only go forward).`);
-  } else if (a.major === b.major && b.minor > a.minor + 1) {
-    const skipped = Array.from({ length: b.minor - a.minor - 1 }, (_, i) => `${a.major}.${a.minor + i + 1}`);
-    warnings.push(`${from} → ${to} skips ${skipped.join(", ")}: Mastodon wants a release of every minor series deployed in turn (${[`${a.major}.${a.minor}`, ...skipped, `${b.major}.${b.minor}`].join(" → ")}).`);
-  }
-  return warnings;
-}
+/** What Mastodon says about upgrading from `from` to `to`: the component's own rule (provider/versions.ts). */
+export { upgradeWarnings };
 
 /**
  * Runs the program afresh with `config` (keys without the project prefix) added to the stack

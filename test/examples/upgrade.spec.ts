@@ -50,12 +50,15 @@ describe("examples/upgrade/plan.ts", () => {
     }
   });
 
-  it("updates exactly the web, streaming and sidekiq Deployments, with the new images", () => {
+  it("updates exactly the web, streaming and sidekiq Deployments, with the new images, and the record of the version", () => {
     assert.deepEqual(changed(plan, "update"), [
       "kubernetes:apps/v1:Deployment social-sidekiq-default",
       "kubernetes:apps/v1:Deployment social-streaming",
       "kubernetes:apps/v1:Deployment social-web",
+      "kubernetes:core/v1:ConfigMapPatch social-versions",
     ]);
+    const record = plan.changes.find((c) => c.type === "kubernetes:core/v1:ConfigMapPatch")!;
+    assert.deepEqual(record.fields.map((f) => [f.before, f.after]), [["v4.5.2", "v4.6.6"]]);
     const web = plan.changes.find((c) => c.name === "social-web")!;
     assert.deepEqual(web.fields.find((f) => f.path === "spec.template.spec.containers[0].image"), {
       path: "spec.template.spec.containers[0].image", before: "ghcr.io/mastodon/mastodon:v4.5.2", after: "ghcr.io/mastodon/mastodon:v4.6.6",

@@ -22,6 +22,8 @@ export interface RecordedResource {
   protect: boolean;
   retainOnDelete: boolean;
   deleteBeforeReplace: boolean;
+  /** Input paths whose changes the engine ignores on an existing resource. */
+  ignoreChanges?: string[];
   customTimeouts?: { create: string; update: string; delete: string };
   /** Inputs as sent, secrets unwrapped. */
   inputs: any;
@@ -63,6 +65,7 @@ class Recorder {
       protect: req.getProtect() === true,
       retainOnDelete: req.getRetainondelete() === true,
       deleteBeforeReplace: req.getDeletebeforereplace() === true,
+      ignoreChanges: req.getIgnorechangesList(),
       customTimeouts: timeouts ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() } : undefined,
       inputs,
       secretInputPaths,
@@ -93,6 +96,29 @@ function ecKey(name: string): crypto.KeyObject {
     ecKeys.set(name, key);
   }
   return key;
+}
+
+/**
+ * The state of objects that exist before the run, by "type::name": the engine's view of a later `pulumi up` (an
+ * ignored field keeps its old value, a read returns the live object). Set through `withExistingState`.
+ */
+const existing = new Map<string, Record<string, any>>();
+
+function merge(base: any, over: any): any {
+  if (!over || typeof over !== "object" || Array.isArray(over)) return over;
+  const out = { ...(base ?? {}) };
+  for (const [k, v] of Object.entries(over)) out[k] = merge(out[k], v);
+  return out;
+}
+
+/** Runs `run` with `states` ("type::name" → state) as the objects that exist already. */
+export async function withExistingState<T>(states: Record<string, Record<string, any>>, run: () => Promise<T>): Promise<T> {
+  for (const [key, state] of Object.entries(states)) existing.set(key, state);
+  try {
+    return await run();
+  } finally {
+    existing.clear();
+  }
 }
 
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -131,7 +157,8 @@ function providerState(args: pulumi.runtime.MockResourceArgs): Record<string, an
     // The Kubernetes provider names an object `${name}-${random}` when metadata.name is not set.
     const metadata = { ...(inputs.metadata ?? {}) };
     if (!metadata.name) metadata.name = `${args.name}-${digest(args.type, args.name).toString("hex").slice(0, 8)}`;
-    return { ...inputs, metadata };
+    const before = existing.get(`${args.type}::${args.name}`);
+    return before ? merge({ ...inputs, metadata }, before) : { ...inputs, metadata };
   }
   return inputs;
 }

@@ -19,7 +19,8 @@ function modelPackage(group: string): string | undefined {
 
 /** "kubernetes:apps/v1:Deployment" → { apiVersion: "apps/v1", kind: "Deployment" }; "core/v1" is "v1". */
 export function apiOf(type: string): { apiVersion: string; kind: string } | undefined {
-  const m = /^kubernetes:([^:]+):([A-Za-z]+)$/.exec(type);
+  // A patch resource (ConfigMapPatch) holds part of an object of its base kind.
+  const m = /^kubernetes:([^:]+):([A-Za-z]+?)(?:Patch)?$/.exec(type);
   if (!m) return undefined;
   return { apiVersion: m[1] === "core/v1" ? "v1" : m[1], kind: m[2] };
 }

@@ -85,9 +85,20 @@ export function valueOf<T>(output: { apply<U>(f: (t: T) => U): unknown }): Promi
   return new Promise((resolve) => output.apply((v: T) => { resolve(v); return v; }));
 }
 
+/** `inputs` without the paths the engine ignores on an existing resource ("metadata.annotations"), as it diffs them. */
+export function withoutIgnored(inputs: any, ignoreChanges: string[] = []): any {
+  const copy = JSON.parse(JSON.stringify(inputs ?? {}));
+  for (const path of ignoreChanges) {
+    const keys = path.split(".");
+    const parent = keys.slice(0, -1).reduce((v: any, k) => v?.[k], copy);
+    if (parent && typeof parent === "object") delete parent[keys[keys.length - 1]];
+  }
+  return copy;
+}
+
 /** Desired state keyed by URN, for comparing two runs. */
 export function desiredState(resources: RecordedResource[]): Map<string, string> {
-  return new Map(resources.map((r) => [r.urn, JSON.stringify({ inputs: r.inputs, deps: [...r.dependencies].sort(), retain: r.retainOnDelete, protect: r.protect })]));
+  return new Map(resources.map((r) => [r.urn, JSON.stringify({ inputs: withoutIgnored(r.inputs, r.ignoreChanges), deps: [...r.dependencies].sort(), retain: r.retainOnDelete, protect: r.protect })]));
 }
 
 /** URNs whose desired state differs between two runs (added, removed or changed). */
