@@ -37,6 +37,8 @@ export interface CheckedResource {
 /** The pack's config, as in `--policy-pack-config` (applied to every policy). */
 export interface CheckConfig {
   clusterCidrs?: string[];
+  /** Read by networkpolicy-egress-outside-cluster only (the others ignore it, as under the engine). */
+  egressGateways?: Array<{ namespace: string; podSelector: Record<string, any> }>;
 }
 
 /** One diagnostic, as the engine would report it. */

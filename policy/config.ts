@@ -1,7 +1,8 @@
 /**
- * The pack's one setting, `clusterCidrs`: the address ranges egress may reach. Every policy declares the same
- * schema and reads it through `clusterCidrsOf`, which parses each distinct value once and caches it, because the
- * engine asks every policy for its config on every resource.
+ * The pack's settings. `clusterCidrs`, the address ranges egress may reach: every policy declares it and reads it
+ * through `clusterCidrsOf`, which parses each distinct value once and caches it, because the engine asks every
+ * policy for its config on every resource. `egressGateways` (egressGateways.ts) only concerns
+ * networkpolicy-egress-outside-cluster, whose schema alone declares it.
  */
 import type { PolicyConfigSchema } from "@pulumi/policy";
 import { AddressSet, formatCidr, parseCidr, setOf, toCidrs, Cidr } from "./cidr";
@@ -18,6 +19,24 @@ export const configSchema: PolicyConfigSchema = {
       description:
         "The cluster's pod and service CIDRs (IPv4 or IPv6), the only addresses egress may reach. " +
         'Defaults to k3s\'s ["10.42.0.0/16", "10.43.0.0/16"].',
+    },
+  },
+};
+
+/** networkpolicy-egress-outside-cluster's schema: `clusterCidrs`, and the workloads allowed public egress. */
+export const egressConfigSchema: PolicyConfigSchema = {
+  properties: {
+    ...configSchema.properties,
+    egressGateways: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: { namespace: { type: "string" }, podSelector: { type: "object" } },
+      },
+      default: [],
+      description:
+        "Egress gateways, each { namespace, podSelector }: NetworkPolicies selecting only those pods may also reach " +
+        "public addresses (never private, loopback, link-local or other non-public ones). Defaults to none.",
     },
   },
 };

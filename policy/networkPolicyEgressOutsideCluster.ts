@@ -6,7 +6,11 @@
  *   all inside `clusterCidrs`; a union of allowed ranges may cover a block that no single range covers;
  * - a rule with no `to`, or an empty `to`, which Kubernetes reads as "every destination".
  * Peers given only by podSelector/namespaceSelector are pods of the cluster and always allowed; `egress: []` denies
- * everything and is fine. Rules are checked whether or not `policyTypes` lists Egress: a dormant rule comes alive the
+ * everything and is fine.
+ *
+ * The one exemption: a NetworkPolicy that selects only the pods of an entry of `egressGateways` (egressGateways.ts)
+ * may also reach public addresses; everything else it reaches outside the cluster CIDRs (private, loopback,
+ * link-local and metadata, other non-public ranges) is still a finding, and a rule without `to` still is one. Rules are checked whether or not `policyTypes` lists Egress: a dormant rule comes alive the
  * day someone adds it.
  *
  * Why: the stack must not open connections beyond the cluster; a single wide ipBlock undoes every other policy.
@@ -30,8 +34,9 @@ import {
   setOf,
   toCidrs,
 } from "./cidr";
-import { ClusterCidrs, clusterCidrsOf, configSchema } from "./config";
-import { isObject, refOf } from "./kubernetes";
+import { ClusterCidrs, clusterCidrsOf, egressConfigSchema } from "./config";
+import { EgressGateway, egressGatewaysOf, gatewayAllowance, gatewayOf } from "./egressGateways";
+import { isObject, namespaceOf, refOf } from "./kubernetes";
 
 export const NAME = "networkpolicy-egress-outside-cluster";
 
@@ -43,29 +48,46 @@ export const networkPolicyEgressOutsideCluster: ResourceValidationPolicy = {
   description: "NetworkPolicy egress must stay inside the cluster CIDRs.",
   severity: "high",
   enforcementLevel: "mandatory",
-  configSchema,
+  configSchema: egressConfigSchema,
   remediationSteps:
     "Narrow every egress ipBlock to the cluster CIDRs (or add `except` entries for the rest), give every egress " +
-    "rule an explicit `to`, and reach outside services through an in-cluster proxy.",
+    "rule an explicit `to`, and reach outside services through an egress gateway listed in `egressGateways`, " +
+    "whose own egress excludes every non-public range.",
   validateResource: validateResourceOfType(k8s.networking.v1.NetworkPolicy, (policy, args, reportViolation) => {
     const ref = refOf("NetworkPolicy", policy, args.name);
     const config = clusterCidrsOf(args);
-    if (!config.ok) {
-      reportViolation(`${ref}: invalid policy config: ${config.error}`);
+    const gateways = egressGatewaysOf(args);
+    if (!config.ok || !gateways.ok) {
+      for (const result of [config, gateways]) if (!result.ok) reportViolation(`${ref}: invalid policy config: ${result.error}`);
       return;
     }
-    const { findings, unknown } = egressFindings(isObject(policy) ? policy.spec : undefined, config.value);
-    for (const finding of findings) reportViolation(`${ref}: ${finding}; allowed ranges: ${config.value.text}`);
+    const gateway = gatewayOfPolicy(gateways.value, policy);
+    const allowed = gateway ? gatewayAllowance(config.value) : config.value;
+    const { findings, unknown } = egressFindings(isObject(policy) ? policy.spec : undefined, allowed, gateway);
+    for (const finding of findings) reportViolation(`${ref}: ${finding}; allowed ranges: ${allowed.text}`);
     // Rethrown after the known findings are reported: the engine turns it into a preview advisory.
     if (unknown) throw unknown;
   }),
   remediateResource: remediateResourceOfType(k8s.networking.v1.NetworkPolicy, (policy, args) => {
     const config = clusterCidrsOf(args);
-    if (!config.ok || !isObject(policy) || !isObject(policy.spec)) return undefined;
-    const spec = narrowEgress(policy.spec, config.value);
+    const gateways = egressGatewaysOf(args);
+    if (!config.ok || !gateways.ok || !isObject(policy) || !isObject(policy.spec)) return undefined;
+    const gateway = gatewayOfPolicy(gateways.value, policy);
+    const spec = narrowEgress(policy.spec, gateway ? gatewayAllowance(config.value) : config.value);
     return spec === undefined ? undefined : { ...policy, spec };
   }),
 };
+
+/**
+ * The egress gateway the NetworkPolicy belongs to, if any. Its namespace and pod selector are read only when some
+ * gateway is configured, so that without one a value unknown during preview is as harmless as before.
+ */
+function gatewayOfPolicy(gateways: readonly EgressGateway[], policy: any): EgressGateway | undefined {
+  if (gateways.length === 0 || !isObject(policy)) return undefined;
+  const namespace = namespaceOf(policy);
+  if (!gateways.some((g) => g.namespace === namespace)) return undefined;
+  return gatewayOf(gateways, namespace, isObject(policy.spec) ? policy.spec.podSelector : undefined);
+}
 
 /** An ipBlock as read from a peer: its addresses, or the reason they cannot be read. */
 type ParsedBlock = { ok: true; cidr: Cidr; set: AddressSet; text: string } | { ok: false; error: string };
@@ -115,9 +137,10 @@ export interface EgressFindings {
  * Every way a NetworkPolicy spec lets egress leave the cluster, one sentence per finding (without the resource and
  * allowed ranges, which the caller adds). Reads through the unknown-checking proxy: a peer or rule holding a value
  * unknown during preview is skipped and the first such error returned, so that it never passes silently and never
- * hides the findings of the other peers.
+ * hides the findings of the other peers. With `gateway`, the policy is that egress gateway's and `cluster` already
+ * holds the public addresses: what remains outside is non-public, and the findings say so.
  */
-export function egressFindings(spec: any, cluster: ClusterCidrs): EgressFindings {
+export function egressFindings(spec: any, cluster: ClusterCidrs, gateway?: EgressGateway): EgressFindings {
   const result: EgressFindings = { findings: [] };
   const findings = result.findings;
   const tolerating = (check: () => void): void => {
@@ -171,7 +194,12 @@ export function egressFindings(spec: any, cluster: ClusterCidrs): EgressFindings
     }
     const outside = difference(block.set, cluster.allowed);
     if (!isEmpty(outside)) {
-      findings.push(`${path}.ipBlock ${block.text} reaches addresses outside the cluster CIDRs (${describeBlocks(outside)})`);
+      findings.push(
+        gateway
+          ? `${path}.ipBlock ${block.text} reaches non-public addresses outside the cluster CIDRs (${describeBlocks(outside)}), ` +
+              `which egress gateway ${gateway.text} may not reach`
+          : `${path}.ipBlock ${block.text} reaches addresses outside the cluster CIDRs (${describeBlocks(outside)})`,
+      );
     }
   }
 }

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { formatCidr } from "../../policy/cidr";
-import { clusterCidrsOf, configSchema, DEFAULT_CLUSTER_CIDRS, parseClusterCidrs } from "../../policy/config";
+import { clusterCidrsOf, configSchema, DEFAULT_CLUSTER_CIDRS, egressConfigSchema, parseClusterCidrs } from "../../policy/config";
 import { policies } from "../../policy/policies";
 import { egressPolicy, findings, ipBlockPolicy } from "./fixtures";
 
@@ -92,12 +92,23 @@ describe("policy/config", () => {
   describe("configSchema", () => {
     it("is declared by every policy, with the default and enforcementLevel left to the engine", () => {
       for (const policy of policies) {
-        assert.equal(policy.configSchema, configSchema, policy.name);
+        const expected = policy.name === EGRESS ? egressConfigSchema : configSchema;
+        assert.equal(policy.configSchema, expected, policy.name);
+        assert.equal(policy.configSchema?.properties.clusterCidrs, configSchema.properties.clusterCidrs, policy.name);
       }
       const property = configSchema.properties.clusterCidrs;
       assert.equal(property.type, "array");
       assert.deepEqual(property.default, ["10.42.0.0/16", "10.43.0.0/16"]);
       assert.equal("enforcementLevel" in configSchema.properties, false);
+    });
+  });
+
+  describe("egressGateways", () => {
+    it("is declared by networkpolicy-egress-outside-cluster only, empty by default", () => {
+      for (const policy of policies) {
+        assert.equal("egressGateways" in (policy.configSchema?.properties ?? {}), policy.name === EGRESS, policy.name);
+      }
+      assert.deepEqual(egressConfigSchema.properties.egressGateways.default, []);
     });
   });
 });

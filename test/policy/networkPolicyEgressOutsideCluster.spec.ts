@@ -3,6 +3,7 @@ import * as fc from "fast-check";
 import { runPolicies, runRemediations, UNKNOWN } from "../../policy/check";
 import { AddressSet, blockSet, Cidr, EMPTY, intersection, isSubset, parseCidr, setOf, union } from "../../policy/cidr";
 import { networkPolicyEgressOutsideCluster } from "../../policy/networkPolicyEgressOutsideCluster";
+import { IPV6_GLOBAL_UNICAST, NON_PUBLIC, NON_PUBLIC_IPV4, NON_PUBLIC_IPV6_GLOBAL } from "../../policy/publicAddresses";
 import { DEFAULT_ALLOWED, egressPolicy, findings, ipBlockPolicy, messages, networkPolicy, service } from "./fixtures";
 
 const POLICY = "networkpolicy-egress-outside-cluster";
@@ -302,6 +303,128 @@ describe("policy/networkPolicyEgressOutsideCluster", () => {
           },
         ),
         { numRuns: 300 },
+      );
+    });
+  });
+
+  describe("with egressGateways", () => {
+    const GATEWAY_LABELS = { "app.kubernetes.io/component": "egress-gateway" };
+    const CONFIG = { egressGateways: [{ namespace: "social", podSelector: { matchLabels: GATEWAY_LABELS } }] };
+    /** Public egress as a gateway's NetworkPolicy writes it: every public address, DNS aside. */
+    const publicPeers = () => [
+      { ipBlock: { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_IPV4] } },
+      { ipBlock: { cidr: IPV6_GLOBAL_UNICAST, except: [...NON_PUBLIC_IPV6_GLOBAL] } },
+    ];
+    const gatewayPolicy = (to: any[] = publicPeers(), podSelector: any = { matchLabels: { ...GATEWAY_LABELS, "app.kubernetes.io/instance": "social" } }, namespace = "social") =>
+      networkPolicy("social-egress-gateway", { podSelector, policyTypes: ["Egress"], egress: [{ to, ports: [{ protocol: "TCP", port: 443 }] }] }, namespace);
+
+    it("lets the gateway's own policy reach every public address", () => {
+      assert.deepEqual(findings(POLICY, [gatewayPolicy()], CONFIG), []);
+    });
+
+    it("still refuses the same policy without the config, exactly as before", () => {
+      const found = messages(POLICY, [gatewayPolicy()]);
+      assert.equal(found.length, 2);
+      assert.match(found[0], /spec\.egress\[0\]\.to\[0\]\.ipBlock 0\.0\.0\.0\/0 except \[0\.0\.0\.0\/8, .*\] reaches addresses outside the cluster CIDRs/);
+    });
+
+    const leaks: Array<[string, string, string]> = [
+      ["private 10.0.0.0/8 outside the cluster CIDRs", "10.0.0.0/8", "(10.0.0.0/11, 10.32.0.0/13, 10.40.0.0/15 and 4 more blocks)"],
+      ["link-local, where the cloud metadata address is", "169.254.0.0/16", "(169.254.0.0/16)"],
+      ["loopback", "127.0.0.0/8", "(127.0.0.0/8)"],
+      ["carrier-grade NAT", "100.64.0.0/10", "(100.64.0.0/10)"],
+    ];
+    for (const [what, range, outside] of leaks) {
+      it(`refuses a gateway policy that reaches ${what}`, () => {
+        const peers = publicPeers();
+        peers[0].ipBlock.except = peers[0].ipBlock.except.filter((c) => c !== range);
+        const [message, ...rest] = messages(POLICY, [gatewayPolicy(peers)], CONFIG);
+        assert.equal(rest.length, 0);
+        assert.equal(
+          message,
+          `NetworkPolicy/social/social-egress-gateway: spec.egress[0].to[0].ipBlock 0.0.0.0/0 except [${peers[0].ipBlock.except.join(", ")}] ` +
+            `reaches non-public addresses outside the cluster CIDRs ${outside}, which egress gateway ` +
+            `social/{"matchLabels":{"app.kubernetes.io/component":"egress-gateway"}} may not reach; ` +
+            "allowed ranges: 10.42.0.0/16, 10.43.0.0/16 and public addresses",
+        );
+      });
+    }
+
+    it("refuses IPv6 unique local and link-local addresses and NAT64, which leads back to IPv4", () => {
+      const found = messages(POLICY, [gatewayPolicy([{ ipBlock: { cidr: "fc00::/7" } }, { ipBlock: { cidr: "fe80::/10" } }, { ipBlock: { cidr: "64:ff9b::808:808/128" } }])], CONFIG);
+      assert.deepEqual(found.map((m) => m.split(": ")[1].split(" ").slice(0, 2).join(" ")), [
+        "spec.egress[0].to[0].ipBlock fc00::/7",
+        "spec.egress[0].to[1].ipBlock fe80::/10",
+        "spec.egress[0].to[2].ipBlock 64:ff9b::808:808/128",
+      ]);
+    });
+
+    it("lets a gateway reach private cluster CIDRs, which the config allows to everyone", () => {
+      assert.deepEqual(messages(POLICY, [gatewayPolicy([{ ipBlock: { cidr: "10.42.0.0/15" } }])], CONFIG), []);
+    });
+
+    it("refuses a gateway rule without to: it allows every destination", () => {
+      const policy = networkPolicy("gw", { podSelector: { matchLabels: GATEWAY_LABELS }, policyTypes: ["Egress"], egress: [{}] }, "social");
+      assert.match(messages(POLICY, [policy], CONFIG)[0], /spec\.egress\[0\] has no "to", so it allows egress to every destination/);
+    });
+
+    const notTheGateway: Array<[string, any]> = [
+      ["a policy of another namespace with the gateway's selector", gatewayPolicy(undefined, { matchLabels: GATEWAY_LABELS }, "other")],
+      ["a policy over every pod of the gateway's namespace", gatewayPolicy(undefined, {})],
+      ["a policy over the gateway and web", gatewayPolicy(undefined, { matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["egress-gateway", "web"] }] })],
+      ["a policy over web", gatewayPolicy(undefined, { matchLabels: { "app.kubernetes.io/component": "web" } })],
+    ];
+    for (const [what, policy] of notTheGateway) {
+      it(`is exactly as strict as without the config for ${what}`, () => {
+        const withConfig = messages(POLICY, [policy], CONFIG);
+        assert.equal(withConfig.length, 2);
+        assert.deepEqual(withConfig, messages(POLICY, [policy]));
+      });
+    }
+
+    it("reports a malformed egressGateways on each NetworkPolicy, never a pass", () => {
+      const [finding] = findings(POLICY, [ipBlockPolicy("10.42.0.0/16")], { egressGateways: [{ namespace: "social" }] as any });
+      assert.equal(finding.enforcementLevel, "mandatory");
+      assert.match(finding.message, /^NetworkPolicy\/mastodon\/egress: invalid policy config: egressGateways\[0\]\.podSelector: got undefined; expected a label selector/);
+    });
+
+    it("turns an unknown selector of a policy in a gateway's namespace into an advisory, and reads nothing without gateways", () => {
+      const policy = gatewayPolicy(undefined, UNKNOWN);
+      const found = findings(POLICY, [policy], CONFIG);
+      assert.deepEqual(found.map((f) => f.enforcementLevel), ["advisory"]);
+      assert.match(found[0].message, /at \.spec\.podSelector can't be known during preview/);
+      assert.deepEqual(findings(POLICY, [policy]).map((f) => f.enforcementLevel), ["mandatory", "mandatory"]);
+    });
+
+    it("remediates a gateway's 0.0.0.0/0 to the cluster CIDRs and the public addresses, metadata left out", () => {
+      const policy = gatewayPolicy([{ ipBlock: { cidr: "0.0.0.0/0" } }]);
+      const { props, remediatedBy } = runRemediations(policy, CONFIG);
+      assert.deepEqual(remediatedBy, [POLICY]);
+      assert.deepEqual(findings(POLICY, [networkPolicy("gw", props.spec, "social")], CONFIG), []);
+      const reached = props.spec.egress[0].to.reduce(
+        (acc: AddressSet, p: any) => union(acc, blockSet(cidr(p.ipBlock.cidr), (p.ipBlock.except ?? []).map(cidr))),
+        EMPTY,
+      );
+      assert.ok(!isSubset(setOf([cidr("169.254.169.254/32")]), reached));
+      assert.ok(isSubset(setOf([cidr("8.8.8.8/32"), cidr("10.42.0.0/16")]), reached));
+    });
+
+    it("flags a gateway's block exactly when it reaches a non-public address outside the cluster CIDRs", () => {
+      // Blocks around the interesting boundaries: 10/8, 169.254/16, 100.64/10, 172.16/12 and public neighbours.
+      const base = fc.constantFrom("10.0.0.0", "10.42.0.0", "169.254.0.0", "100.64.0.0", "172.16.0.0", "9.0.0.0", "11.0.0.0", "0.0.0.0", "192.168.0.0");
+      const block = fc.tuple(base, fc.integer({ min: 0, max: 24 })).map(([b, l]) => `${b}/${l}`);
+      const clusterCidrs = ["10.42.0.0/16", "10.43.0.0/16"];
+      const allowedSet = setOf(clusterCidrs.map(cidr));
+      fc.assert(
+        fc.property(block, fc.array(block, { maxLength: 3 }), (text, exceptRaw) => {
+          const except = exceptRaw.filter((e) => strictlyInside(e, text));
+          const set = blockSet(cidr(text), except.map(cidr));
+          const outside = intersection(set, NON_PUBLIC);
+          const leaks = !isSubset(outside, allowedSet);
+          const found = messages(POLICY, [gatewayPolicy([{ ipBlock: except.length ? { cidr: text, except } : { cidr: text } }])], { ...CONFIG, clusterCidrs });
+          assert.equal(found.length, leaks ? 1 : 0, `${text} except ${except.join(",")}: ${found.join("\n")}`);
+        }),
+        { numRuns: 1000 },
       );
     });
   });
