@@ -120,7 +120,7 @@ export interface Redis {
   /**
    * Resources of the embedded server. Redis may fill half its memory limit with persistence (an append-only
    * file rewrite forks, and the copy counts against the limit), three quarters without (`maxmemory`, with the
-   * `noeviction` policy: when full, writes fail instead of Redis being killed). Defaults to requests 50m/128Mi,
+   * `noeviction` policy: when full, writes fail instead of Redis being killed). Defaults to requests 50m/96Mi,
    * limits 500m/512Mi.
    */
   resources?: ContainerResources;
@@ -446,7 +446,8 @@ export const DEFAULT_RESOURCES = {
   sidekiq: { requests: { cpu: "100m", memory: "384Mi" }, limits: { cpu: "1", memory: "1Gi" } },
   migrations: { requests: { cpu: "100m", memory: "384Mi" }, limits: { cpu: "1", memory: "1Gi" } },
   postgresql: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-  redis: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+  // The request is what a small instance's Redis holds; the limit leaves room for growth and an AOF rewrite.
+  redis: { requests: { cpu: "50m", memory: "96Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
   redisCache: { requests: { cpu: "25m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
 } satisfies Record<string, ResourceProfile>;
 
