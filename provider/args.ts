@@ -345,6 +345,44 @@ export interface Tls {
   installCertManager?: boolean;
 }
 
+/**
+ * Federation with the public fediverse through an egress gateway: web and sidekiq send Mastodon's outgoing HTTP
+ * (http_proxy) to a forward proxy that alone may reach public addresses, never private, loopback, link-local or
+ * metadata ones. Either the instance runs its own (`enabled`) or uses a MastodonPlatform's (`proxyUrl` and
+ * `namespace`). Such a stack passes the policy pack with the gateway listed in its `egressGateways`
+ * (docs/networking.md).
+ */
+export interface EgressGateway {
+  /** Gateway pods; above 1 a PodDisruptionBudget keeps one up. Defaults to 1. */
+  replicas?: number;
+  /** Squid image, pinned. Defaults to Canonical's "docker.io/ubuntu/squid:6.6-24.04_beta". */
+  image?: string;
+  /** Resources. Defaults to requests 25m/64Mi, limits 250m/256Mi. */
+  resources?: ContainerResources;
+  /** Domains refused with their subdomains (a network-level instance block). Defaults to none. */
+  blockedDomains?: string[];
+  /** When given, the only domains reachable, with their subdomains (a lab's allow-list). Defaults to none: every public one. */
+  allowedDomains?: string[];
+  /** Run a gateway for this instance, in its namespace: Squid, refusing every non-public destination. Defaults to false. */
+  enabled?: boolean;
+  /** Use a gateway run elsewhere instead: its URL (a MastodonPlatform's `egressProxyUrl`). Defaults to none. */
+  proxyUrl?: pulumi.Input<string>;
+  /** Namespace of that gateway's pods (a MastodonPlatform's `egressGatewayNamespace`); required with `proxyUrl`. Defaults to none. */
+  namespace?: pulumi.Input<string>;
+}
+
+/** The cluster DNS, which every pod may reach: the only egress besides the instance's own peers. */
+export interface ClusterDns {
+  /** Namespace of the DNS pods. Defaults to "kube-system" (k3s's CoreDNS). */
+  namespace?: string;
+  /** Labels of the DNS pods. Defaults to {"k8s-app": "kube-dns"}. */
+  podLabels?: { [key: string]: string };
+  /** Port, UDP and TCP. Defaults to 53. */
+  port?: number;
+  /** Addresses of a node-local DNS cache that pods query by address (NodeLocal DNSCache: ["169.254.20.10/32"]). Defaults to none. */
+  cidrs?: string[];
+}
+
 export interface MastodonClusterArgs {
   /**
    * The instance's domain (LOCAL_DOMAIN): the part after @ in its users' handles, and the host
@@ -407,6 +445,13 @@ export interface MastodonClusterArgs {
    * Defaults to false.
    */
   allowPublicEgress?: boolean;
+  /**
+   * Federate with the public fediverse through an egress gateway instead of direct egress; the stack then passes
+   * the policy pack with the gateway in its config. Not with `allowPublicEgress`. Defaults to none (isolated).
+   */
+  egressGateway?: EgressGateway;
+  /** The cluster DNS the pods may query. Defaults to k3s's CoreDNS (kube-system, k8s-app=kube-dns, port 53). */
+  dns?: ClusterDns;
   /** Traefik routing. Defaults to k3s's Traefik and entry points. */
   ingress?: Ingress;
   /** TLS. Defaults to a private CA of the instance's own, through cert-manager. */
@@ -426,6 +471,10 @@ export interface MastodonClusterArgs {
 export const DEFAULT_CLUSTER_CIDRS = ["10.42.0.0/16", "10.43.0.0/16"];
 export const POSTGRES_IMAGE = "docker.io/library/postgres:17.6";
 export const REDIS_IMAGE = "docker.io/library/redis:7.4.5";
+/** Canonical's official Squid image (Ubuntu 24.04 LTS track, Squid 6.6), the egress gateway's. */
+export const SQUID_IMAGE = "docker.io/ubuntu/squid:6.6-24.04_beta";
+/** The egress gateway's proxy port (Squid's customary one). */
+export const GATEWAY_PORT = 3128;
 /** Connections PostgreSQL keeps for superusers (superuser_reserved_connections). */
 export const RESERVED_CONNECTIONS = 3;
 /** A migration Job's connections (its DB_POOL), beside the processes but never during a rollout. */
@@ -449,6 +498,7 @@ export const DEFAULT_RESOURCES = {
   // The request is what a small instance's Redis holds; the limit leaves room for growth and an AOF rewrite.
   redis: { requests: { cpu: "50m", memory: "96Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
   redisCache: { requests: { cpu: "25m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
+  egressGateway: { requests: { cpu: "25m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
 } satisfies Record<string, ResourceProfile>;
 
 /** Variables the component sets itself; `extraEnv` may not override them. */
@@ -462,6 +512,7 @@ export const MANAGED_ENV = [
   "S3_ENABLED", "S3_BUCKET", "S3_ENDPOINT", "S3_REGION", "S3_PROTOCOL", "S3_HOSTNAME", "S3_ALIAS_HOST",
   "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
   "SMTP_SERVER", "SMTP_PORT", "SMTP_LOGIN", "SMTP_PASSWORD", "SMTP_FROM_ADDRESS", "SMTP_ENABLE_STARTTLS",
+  "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
   "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "SMTP_CA_FILE", "PGSSLROOTCERT", "PERSISTENT_TIMEOUT", "SKIP_POST_DEPLOYMENT_MIGRATIONS",
 ];
 
@@ -538,6 +589,26 @@ const resources = (d: ResourceProfile) =>
       requests: { cpu: r?.requests?.cpu ?? d.requests.cpu, memory: r?.requests?.memory ?? d.requests.memory },
       limits: { cpu: r?.limits?.cpu ?? d.limits.cpu, memory: r?.limits?.memory ?? d.limits.memory },
     }));
+
+const domainList = z.array(z.string({ error: "a domain such as example.social" }).regex(DNS_NAME, { error: "a lowercase domain such as example.social" }), { error: "a list of domains" });
+
+/** An egress gateway's own settings, with their defaults. */
+const egressGatewayOptions = {
+  replicas: z.number({ error: "a whole number ≥ 1" }).int({ error: "a whole number ≥ 1" }).min(1, { error: "a whole number ≥ 1" }).default(1),
+  image: image.default(SQUID_IMAGE),
+  resources: resources(DEFAULT_RESOURCES.egressGateway),
+  blockedDomains: domainList.default([]),
+  allowedDomains: domainList.default([]),
+};
+
+const clusterDns = strict({
+  namespace: k8sName.default("kube-system"),
+  podLabels: stringMap("a map of label keys to values", (key) => (LABEL_KEY.test(key) ? undefined : "a label key such as k8s-app"), LABEL_VALUE, "a label value (letters, digits, '-', '_', '.')")
+    .refine((m) => Object.keys(m).length > 0, { error: "at least one label" })
+    .default({ "k8s-app": "kube-dns" }),
+  port: z.number({ error: "a port number from 1 to 65535" }).int({ error: "a port number from 1 to 65535" }).min(1, { error: "a port number from 1 to 65535" }).max(65535, { error: "a port number from 1 to 65535" }).default(53),
+  cidrs: z.array(z.string({ error: "a CIDR such as 169.254.20.10/32" }).refine(cidr, { error: "a CIDR such as 169.254.20.10/32" }), { error: "a list of CIDRs" }).default([]),
+}).prefault({});
 
 /** The fields of MastodonClusterArgs, each with its default and its own rule. */
 function argsObject(name: string) {
@@ -691,6 +762,13 @@ function argsObject(name: string) {
     smtp,
     clusterCidrs: z.array(z.string({ error: "a CIDR such as 10.42.0.0/16 or fd00:10:42::/56" }).refine(cidr, { error: "a CIDR such as 10.42.0.0/16 or fd00:10:42::/56" }), { error: "a list of CIDRs" }).min(1, { error: "at least one CIDR" }).default(DEFAULT_CLUSTER_CIDRS),
     allowPublicEgress: z.boolean({ error: "true or false" }).default(false),
+    egressGateway: strict({
+      enabled: z.boolean({ error: "true or false" }).default(false),
+      proxyUrl: deferrable(component, "egressGateway.proxyUrl", z.url({ error: "a proxy URL such as http://lab-egress-gateway.egress-gateway.svc.cluster.local:3128", protocol: /^http$/ })).optional(),
+      namespace: deferrable(component, "egressGateway.namespace", k8sName).optional(),
+      ...egressGatewayOptions,
+    }).optional(),
+    dns: clusterDns,
     ingress,
     tls,
     extraEnv: stringMap("a map of environment variable names to values", (key) =>
@@ -886,6 +964,23 @@ function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
     issue(ctx, ["tls", "acmeServer"], a.tls.acmeServer, "nothing unless tls.acmeEmail is set");
   }
 
+  // Egress gateway: one gateway, and not beside direct egress.
+  const gateway = a.egressGateway;
+  if (gateway) {
+    if (gateway.enabled && gateway.proxyUrl !== undefined) {
+      issue(ctx, ["egressGateway", "proxyUrl"], gateway.proxyUrl, "nothing while egressGateway.enabled is true (the instance runs its own gateway), or enabled false to use this one");
+    }
+    if (!gateway.enabled && gateway.proxyUrl === undefined) {
+      issue(ctx, ["egressGateway", "enabled"], gateway.enabled, "true (run a gateway for this instance), or egressGateway.proxyUrl and egressGateway.namespace (use a MastodonPlatform's)");
+    }
+    if (gateway.proxyUrl !== undefined && gateway.namespace === undefined) {
+      issue(ctx, ["egressGateway", "namespace"], gateway.namespace, "the namespace of the gateway's pods with egressGateway.proxyUrl (a MastodonPlatform's egressGatewayNamespace)");
+    }
+    if (a.allowPublicEgress) {
+      issue(ctx, ["allowPublicEgress"], true, "false with egressGateway: the gateway is the audited way out; direct egress (allowPublicEgress) bypasses it and fails the policy pack");
+    }
+  }
+
   // Isolation: with egress limited to the cluster, outside services cannot be reached.
   if (!a.allowPublicEgress) {
     if (a.smtp && !isInCluster(a.smtp.server, a.clusterCidrs)) {
@@ -1014,6 +1109,14 @@ function resolve(name: string, a: ParsedArgs) {
     smtp: a.smtp,
     clusterCidrs: a.clusterCidrs,
     allowPublicEgress: a.allowPublicEgress,
+    egressGateway: a.egressGateway && {
+      own: a.egressGateway.enabled,
+      // The instance's own gateway's Service is named after it (egressGateway.ts).
+      proxyUrl: a.egressGateway.enabled ? `http://${name}-egress-gateway.${a.namespace}.svc.cluster.local:${GATEWAY_PORT}` : a.egressGateway.proxyUrl!,
+      namespace: a.egressGateway.namespace,
+      settings: pickGatewaySettings(a.egressGateway),
+    },
+    dns: a.dns,
     ingress: a.ingress,
     tls: { ...a.tls, issuerKind: a.tls.issuerKind ?? "ClusterIssuer", acmeServer: a.tls.acmeServer ?? LETS_ENCRYPT_SERVER },
     extraEnv: a.extraEnv,
@@ -1022,6 +1125,13 @@ function resolve(name: string, a: ParsedArgs) {
     /** Accepted but risky settings, logged by the component as warnings. */
     warnings: argsWarnings(a),
   };
+}
+
+/** What a gateway is built from (provider/egressGateway.ts). */
+export type EgressGatewaySettings = Required<Pick<z.output<z.ZodObject<typeof egressGatewayOptions>>, keyof typeof egressGatewayOptions>>;
+
+function pickGatewaySettings(g: EgressGatewaySettings): EgressGatewaySettings {
+  return { replicas: g.replicas, image: g.image, resources: g.resources, blockedDomains: g.blockedDomains, allowedDomains: g.allowedDomains };
 }
 
 /** The resolved, validated configuration of one instance. */
@@ -1070,6 +1180,31 @@ export interface MastodonPlatformArgs {
   acmeEmail?: string;
   /** ACME directory URL used with `acmeEmail`. Defaults to Let's Encrypt's production directory. */
   acmeServer?: string;
+  /**
+   * An egress gateway its instances share (their `egressGateway.proxyUrl` and `namespace` from this platform's
+   * `egressProxyUrl` and `egressGatewayNamespace`). Defaults to none.
+   */
+  egressGateway?: PlatformEgressGateway;
+  /** The cluster DNS the platform's pods may query. Defaults to k3s's CoreDNS. */
+  dns?: ClusterDns;
+}
+
+/** A MastodonPlatform's shared egress gateway. */
+export interface PlatformEgressGateway {
+  /** Gateway pods; above 1 a PodDisruptionBudget keeps one up. Defaults to 1. */
+  replicas?: number;
+  /** Squid image, pinned. Defaults to Canonical's "docker.io/ubuntu/squid:6.6-24.04_beta". */
+  image?: string;
+  /** Resources. Defaults to requests 25m/64Mi, limits 250m/256Mi. */
+  resources?: ContainerResources;
+  /** Domains refused with their subdomains (a network-level instance block). Defaults to none. */
+  blockedDomains?: string[];
+  /** When given, the only domains reachable, with their subdomains (a lab's allow-list). Defaults to none: every public one. */
+  allowedDomains?: string[];
+  /** Run it. Defaults to false. */
+  enabled?: boolean;
+  /** Its namespace, created by the platform. Defaults to "egress-gateway". */
+  namespace?: string;
 }
 
 function platformObject(name: string) {
@@ -1087,6 +1222,12 @@ function platformObject(name: string) {
       caCommonName: nonEmpty("a certificate common name").default("Mastodon lab CA"),
       acmeEmail: z.string({ error: "an email address" }).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { error: "an email address" }).optional(),
       acmeServer: z.url({ error: "an ACME directory URL" }).optional(),
+      egressGateway: strict({
+        enabled: z.boolean({ error: "true or false" }).default(false),
+        namespace: k8sName.default("egress-gateway"),
+        ...egressGatewayOptions,
+      }).prefault({}),
+      dns: clusterDns,
     }).superRefine((a, ctx) => {
       if (a.installTraefik && (a.apiServerCidrs === undefined || a.apiServerCidrs.length === 0)) {
         issue(ctx, ["apiServerCidrs"], a.apiServerCidrs, "the API server's addresses (e.g. the k3s server node's IP/32) when installTraefik is true: Traefik's egress-isolated pods must watch the API");

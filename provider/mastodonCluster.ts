@@ -13,6 +13,7 @@ import { embeddedPostgresql } from "./database";
 import { hostNames, traefikRoutes } from "./ingress";
 import { rollout } from "./migrations";
 import { componentLabels, instanceLabels } from "./names";
+import { instanceEgressGateway } from "./egressGateway";
 import { networkPolicies } from "./network";
 import { cacheRedis, embeddedRedis } from "./redis";
 import { mastodonSecrets } from "./secrets";
@@ -113,6 +114,7 @@ export class MastodonCluster extends pulumi.ComponentResource {
 
     // The network boundary exists before any Mastodon pod starts.
     const policies = networkPolicies(ctx);
+    const gateway = config.egressGateway?.own ? instanceEgressGateway(ctx) : undefined;
 
     // Mastodon's order: data ready → pre-migration → rollout → post-migration.
     const dataReady: pulumi.Resource[] = [
@@ -120,6 +122,8 @@ export class MastodonCluster extends pulumi.ComponentResource {
       ...(redis ? [redis.statefulSet, redis.service] : []),
       ...(redisCache ? [redisCache.statefulSet, redisCache.service] : []),
       ...policies,
+      // Federation starts with a gateway that is up (and its boundary in place).
+      ...(gateway ? [gateway.networkPolicy, gateway.deployment, gateway.service] : []),
     ];
     const processes = rollout(ctx, runtime, dataReady);
     record.write([processes.postMigrationJob, ...dataReady]);

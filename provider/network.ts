@@ -5,15 +5,17 @@
  *     those servers from them only; to external ones on their ports, by address (the cluster's ranges) and, as
  *     some network plugins match pod addresses only by pod selectors, by the pods of the Service's namespace;
  *   - the ingress controller to web (3000) and streaming (4000);
- *   - web and sidekiq to the cluster CIDRs, where other instances, the mail catcher and in-cluster
- *     object storage live (federation goes through the ingress controller's pods, which is why the
- *     pod range is needed: policies see the address after the Service's translation);
- *   - with `allowPublicEgress`, web and sidekiq to the internet (0.0.0.0/0, ::/0).
+ *   - web and sidekiq, and only they, to the peers they need and on their ports only: the ingress controller's
+ *     pods (other instances of the cluster, reached through their route once the Service address is
+ *     translated), the configured mail server and object store, and the egress gateway; never every pod on every
+ *     port, so a remote post pointing at an in-cluster service finds nothing to talk to;
+ *   - with `allowPublicEgress`, web and sidekiq to the internet (0.0.0.0/0, ::/0): direct egress, which fails the
+ *     policy pack; with an egress gateway, only the gateway reaches beyond the cluster (egressGateway.ts).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
-import type { MastodonConfig } from "./args";
+import { GATEWAY_PORT, type MastodonConfig } from "./args";
 import { BuildContext, childOpts } from "./context";
 import { POSTGRES_PORT } from "./database";
 import { Component, MASTODON_COMPONENTS, instanceLabels, selectorLabels } from "./names";
@@ -25,19 +27,36 @@ type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 
 /** CoreDNS in k3s and most distributions. */
-export const CLUSTER_DNS = { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } };
+export const CLUSTER_DNS = { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" }, port: 53, cidrs: [] as string[] };
 export const PUBLIC_CIDRS = ["0.0.0.0/0", "::/0"];
 
 const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
-/** Egress to the cluster DNS, 53 over UDP and TCP: the first rule of every egress-isolated pod. */
-export const DNS_EGRESS: k8s.types.input.networking.v1.NetworkPolicyEgressRule = {
-  to: [{
-    namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: CLUSTER_DNS.namespace } },
-    podSelector: { matchLabels: CLUSTER_DNS.podLabels },
-  }],
-  ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-};
+/** The cluster DNS as a NetworkPolicy reaches it: its pods, and the addresses of a node-local cache. */
+export interface DnsSettings {
+  namespace: string;
+  podLabels: Record<string, string>;
+  port: number;
+  /** NodeLocal DNSCache listens on a link-local address (169.254.20.10) on every node: reached by address. */
+  cidrs: string[];
+}
+
+/** Egress to the cluster DNS over UDP and TCP: the first rule of every egress-isolated pod. */
+export function dnsEgress(dns: DnsSettings): k8s.types.input.networking.v1.NetworkPolicyEgressRule {
+  return {
+    to: [
+      {
+        namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: dns.namespace } },
+        podSelector: { matchLabels: dns.podLabels },
+      },
+      ...dns.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+    ],
+    ports: [{ protocol: "UDP", port: dns.port }, { protocol: "TCP", port: dns.port }],
+  };
+}
+
+/** Egress to k3s's CoreDNS, 53 over UDP and TCP. */
+export const DNS_EGRESS = dnsEgress(CLUSTER_DNS);
 
 function selectComponents(name: string, components: Component[]) {
   return {
@@ -69,6 +88,24 @@ export function serverPeer(host: string, ownNamespace: string): Peer {
   return namespace ? { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } } } : { namespaceSelector: {} };
 }
 
+/** The ports the ingress controller's pods listen on for other instances: Traefik's 8000/8443, or 80/443. */
+export const INGRESS_CONTROLLER_PORTS = [80, 443, 8000, 8443];
+/** Labels every egress gateway's pods carry, this component's or a MastodonPlatform's. */
+export const GATEWAY_POD_LABELS = { "app.kubernetes.io/component": "egress-gateway" };
+
+/** A server's peers: its Service's namespace's pods, and its address when it is one. */
+function addressedServerPeers(host: string, ownNamespace: string): Peer[] {
+  const peers = [serverPeer(host, ownNamespace)];
+  if (ipaddr.isValid(host)) peers.push({ ipBlock: { cidr: `${host}/${ipaddr.parse(host).kind() === "ipv4" ? 32 : 128}` } });
+  return peers;
+}
+
+/** The port of an S3 endpoint URL. */
+function endpointPort(endpoint: string): number {
+  const url = new URL(endpoint);
+  return url.port !== "" ? Number(url.port) : url.protocol === "http:" ? 80 : 443;
+}
+
 function serverPeers(hosts: (pulumi.Input<string> | undefined)[], ownNamespace: string): pulumi.Input<Peer>[] {
   const given = hosts.filter((h): h is pulumi.Input<string> => h !== undefined);
   const plain = [...new Set(given.filter((h): h is string => typeof h === "string"))];
@@ -94,7 +131,7 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
     dns: {
       podSelector: { matchLabels: { "app.kubernetes.io/instance": name, "app.kubernetes.io/name": "mastodon" } },
       policyTypes: ["Egress"],
-      egress: [DNS_EGRESS],
+      egress: [dnsEgress(config.dns)],
     },
     "ingress-controller": {
       podSelector: selectComponents(name, ["web", "streaming"]),
@@ -148,14 +185,27 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
       ingress: [{ from: [{ podSelector: mastodon }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }],
     };
   }
-  specs["cluster-egress"] = {
-    podSelector: federating,
-    policyTypes: ["Egress"],
-    // Every pod of every namespace, besides the ranges: whether an ipBlock matches pod addresses is left to each
-    // network plugin (kube-router does, Cilium does not), and another instance is reached through the ingress
-    // controller's pods once its Service address is translated.
-    egress: [{ to: [{ namespaceSelector: {} }, ...cidrPeers(config.clusterCidrs)] }],
-  };
+  // Web and sidekiq: the peers they need, each on its ports. Another instance of the cluster is reached through the
+  // ingress controller's pods once its Service address is translated (policies see the pod, on its own port).
+  const peerEgress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] = [
+    { to: [controller], ports: INGRESS_CONTROLLER_PORTS.map((port) => ({ protocol: "TCP", port })) },
+  ];
+  if (config.smtp) {
+    peerEgress.push({ to: addressedServerPeers(config.smtp.server, config.namespace), ports: [{ protocol: "TCP", port: config.smtp.port }] });
+  }
+  if (config.media.s3) {
+    const endpoint = config.media.s3.endpoint;
+    peerEgress.push({ to: addressedServerPeers(new URL(endpoint).hostname.replace(/^\[|\]$/g, ""), config.namespace), ports: [{ protocol: "TCP", port: endpointPort(endpoint) }] });
+  }
+  const gateway = config.egressGateway;
+  if (gateway) {
+    const namespace = gateway.own ? config.namespace : gateway.namespace!;
+    peerEgress.push({
+      to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } }, podSelector: { matchLabels: GATEWAY_POD_LABELS } }] as Peer[],
+      ports: [{ protocol: "TCP", port: GATEWAY_PORT }],
+    });
+  }
+  specs["cluster-egress"] = { podSelector: federating, policyTypes: ["Egress"], egress: peerEgress };
   if (config.allowPublicEgress) {
     specs["public-egress"] = {
       podSelector: federating,

@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MastodonPlatformArgs, MastodonPlatformConfig, parsePlatformArgs } from "./args";
 import { claimCertManager } from "./clusterWide";
 import { traefikEntryPointTransport } from "./ingress";
+import { egressGatewayResources } from "./egressGateway";
 import { DNS_EGRESS, PUBLIC_CIDRS } from "./network";
 import { acmeIssuerSpec, certManager, issuerResource, privateRootCa } from "./tls";
 
@@ -88,6 +89,10 @@ export class MastodonPlatform extends pulumi.ComponentResource {
   public readonly ingressControllerNamespace!: pulumi.Output<string>;
   /** Cluster DNS name of the ingress controller's Service, where a lab's names should point. */
   public readonly ingressServiceHost!: pulumi.Output<string>;
+  /** URL of the shared egress gateway (instances' `egressGateway.proxyUrl`); empty without one. */
+  public readonly egressProxyUrl!: pulumi.Output<string>;
+  /** Namespace of the shared egress gateway's pods (instances' `egressGateway.namespace`); empty without one. */
+  public readonly egressGatewayNamespace!: pulumi.Output<string>;
 
   constructor(name: string, args: MastodonPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     const config = parsePlatformArgs(name, args);
@@ -149,17 +154,50 @@ export class MastodonPlatform extends pulumi.ComponentResource {
       serviceHost = pulumi.interpolate`${name}-traefik.${namespace.metadata.name}.svc.cluster.local`;
     }
 
+    // The shared egress gateway: Mastodon's web and sidekiq pods of any namespace may use it.
+    let egressProxyUrl = pulumi.output("");
+    let egressGatewayNamespace = pulumi.output("");
+    if (config.egressGateway.enabled) {
+      const namespace = new k8s.core.v1.Namespace(`${name}-egress-gateway`, {
+        metadata: {
+          name: config.egressGateway.namespace,
+          labels: { ...labels(name), "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest" },
+        },
+      }, child);
+      const gateway = egressGatewayResources({
+        name,
+        namespace: namespace.metadata.name,
+        podLabels: { "app.kubernetes.io/name": "egress-gateway", "app.kubernetes.io/instance": name },
+        labels: labels(name),
+        clients: [{
+          namespaceSelector: {},
+          podSelector: {
+            matchLabels: { "app.kubernetes.io/name": "mastodon" },
+            matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["web", "sidekiq"] }],
+          },
+        }],
+        clusterCidrs: config.clusterCidrs,
+        dns: config.dns,
+      }, config.egressGateway, child);
+      egressProxyUrl = gateway.proxyUrl;
+      egressGatewayNamespace = namespace.metadata.name;
+    }
+
     this.issuerName = issuerName;
     this.issuerKind = pulumi.output("ClusterIssuer");
     this.caCertificate = caCertificate;
     this.ingressControllerNamespace = controllerNamespace;
     this.ingressServiceHost = serviceHost;
+    this.egressProxyUrl = egressProxyUrl;
+    this.egressGatewayNamespace = egressGatewayNamespace;
     this.registerOutputs({
       issuerName: this.issuerName,
       issuerKind: this.issuerKind,
       caCertificate: this.caCertificate,
       ingressControllerNamespace: this.ingressControllerNamespace,
       ingressServiceHost: this.ingressServiceHost,
+      egressProxyUrl: this.egressProxyUrl,
+      egressGatewayNamespace: this.egressGatewayNamespace,
     });
   }
 }

@@ -62,9 +62,23 @@ export function mastodonEnv(config: MastodonConfig, secrets: InstanceSecrets, tr
     PREPARED_STATEMENTS: String(config.postgresql.external?.preparedStatements ?? true),
     REDIS_HOST: redisHost(config),
     REDIS_PORT: String(config.redis.external?.port ?? 6379),
-    // Mastodon refuses private addresses unless listed: in-cluster federation needs the cluster ranges.
-    ALLOWED_PRIVATE_ADDRESSES: config.clusterCidrs.join(","),
   };
+  const gateway = config.egressGateway;
+  if (gateway) {
+    // Mastodon's HTTP client (app/lib/request.rb) reads the lowercase http_proxy alone, for every request, with no
+    // exception list, and skips its own private-address check for it: the gateway refuses private destinations
+    // instead. https_proxy and no_proxy are for the libraries that read the usual variables (Net::HTTP, Faraday);
+    // in-cluster names and ranges stay direct for them. SMTP and S3 never use a proxy.
+    Object.assign(env, {
+      http_proxy: gateway.proxyUrl,
+      https_proxy: gateway.proxyUrl,
+      no_proxy: noProxy(config),
+    });
+  } else {
+    // Mastodon refuses private addresses unless listed: in-cluster federation needs the cluster ranges (the
+    // NetworkPolicies let web and sidekiq reach only the ingress controller and the configured servers there).
+    env.ALLOWED_PRIVATE_ADDRESSES = config.clusterCidrs.join(",");
+  }
   if (config.webDomain !== undefined) env.WEB_DOMAIN = config.webDomain;
   // Left unset for prefer and allow: Rails then negotiates as libpq does, while the streaming server
   // (node-postgres) would read any value but disable and no-verify as "TLS required, certificate verified".
@@ -75,7 +89,7 @@ export function mastodonEnv(config: MastodonConfig, secrets: InstanceSecrets, tr
   // NODE_EXTRA_CA_CERTS.
   if (sslMode === "verify-ca" || sslMode === "verify-full") env.PGSSLROOTCERT = trustsPrivateCa ? CA_BUNDLE_FILE : SYSTEM_CA_BUNDLE;
   // The update check polls api.joinmastodon.org; with egress closed it can only fail.
-  if (!config.allowPublicEgress) env.UPDATE_CHECK_URL = "";
+  if (!config.allowPublicEgress && !gateway) env.UPDATE_CHECK_URL = "";
 
   const secret: Record<string, pulumi.Output<string>> = {
     SECRET_KEY_BASE: secrets.secretKeyBase,
@@ -149,6 +163,14 @@ export function s3PublicProtocol(endpoint: string, aliasHost: string | undefined
   // An endpoint on the instance's own host name is served through its HTTPS route.
   if (instanceHosts.includes(url.hostname)) return "https";
   return url.protocol === "http:" ? "http" : "https";
+}
+
+/** What the usual proxy variables' users reach directly: loopback, in-cluster names and ranges, mail and S3. */
+export function noProxy(config: Pick<MastodonConfig, "clusterCidrs" | "smtp" | "media">): string {
+  const hosts = ["localhost", "127.0.0.1", "::1", ".svc", ".svc.cluster.local", ...config.clusterCidrs];
+  if (config.smtp) hosts.push(config.smtp.server);
+  if (config.media.s3) hosts.push(new URL(config.media.s3.endpoint).hostname);
+  return [...new Set(hosts)].join(",");
 }
 
 /** Per-process variables, as container `env` entries. */

@@ -68,12 +68,16 @@ describe("examples/federation on k3s (its built-in Traefik)", () => {
     assert.deepEqual(runPolicies(policyView(stack.resources)), []);
   });
 
-  it("limits both instances' egress to the cluster CIDRs 10.42.0.0/16 and 10.43.0.0/16", () => {
+  it("lets both instances' web and sidekiq reach only Traefik's pods and Mailpit, each on its ports, and nothing outside", () => {
     for (const name of ["one", "two"]) {
       const egress = stack.get(KIND.NetworkPolicy, `${name}-cluster-egress`).inputs.spec.egress;
-      // Pods of every namespace, and the cluster's ranges: nothing else.
-      assert.deepEqual(egress.flatMap((rule: any) => rule.to.filter((peer: any) => !peer.ipBlock)), [{ namespaceSelector: {} }]);
-      assert.deepEqual(egress.flatMap((rule: any) => rule.to.filter((peer: any) => peer.ipBlock).map((peer: any) => peer.ipBlock.cidr)), CLUSTER_CIDRS);
+      assert.deepEqual(egress, [
+        {
+          to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } } }],
+          ports: [80, 443, 8000, 8443].map((port) => ({ protocol: "TCP", port })),
+        },
+        { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "mail" } } }], ports: [{ protocol: "TCP", port: 1025 }] },
+      ]);
       assert.equal(stack.find(KIND.NetworkPolicy, `${name}-public-egress`), undefined);
     }
   });

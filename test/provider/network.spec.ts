@@ -65,16 +65,46 @@ describe("network isolation", () => {
     assert.deepEqual(selected, ["social-streaming", "social-web"]);
   });
 
-  it("lets web and sidekiq reach the cluster's ranges (other instances) and nothing outside", () => {
-    for (const name of ["social-web", "social-sidekiq-default"]) {
-      const cidrs = policiesFor(stack.get(KIND.Deployment, name)).flatMap((p) => (p.egress ?? []).flatMap((e: any) => (e.to ?? []).filter((t: any) => t.ipBlock).map((t: any) => t.ipBlock.cidr)));
-      assert.deepEqual(cidrs, ["10.42.0.0/16", "10.43.0.0/16"], name);
-    }
-    // Pods of every namespace too, as peers, for network plugins whose ipBlocks do not match pod addresses.
+  it("lets web and sidekiq reach the ingress controller's pods on its ports (other instances), and no other pod, port or range", () => {
     const cluster = stack.get(KIND.NetworkPolicy, "social-cluster-egress").inputs.spec;
-    assert.deepEqual(cluster.egress[0].to[0], { namespaceSelector: {} });
+    assert.deepEqual(cluster.egress, [{
+      to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } } }],
+      ports: [80, 443, 8000, 8443].map((port) => ({ protocol: "TCP", port })),
+    }]);
+    for (const name of ["social-web", "social-sidekiq-default", "social-streaming"]) {
+      const rules = policiesFor(stack.get(KIND.Deployment, name)).flatMap((p) => p.egress ?? []);
+      for (const rule of rules) {
+        assert.ok(rule.ports && rule.ports.length > 0, `${name} has an egress rule without ports`);
+        for (const peer of rule.to) {
+          assert.equal(peer.ipBlock, undefined, `${name} reaches a range`);
+          assert.ok(peer.podSelector || Object.keys(peer.namespaceSelector?.matchLabels ?? {}).length > 0, `${name} reaches every pod: ${JSON.stringify(peer)}`);
+        }
+      }
+    }
     const streaming = policiesFor(stack.get(KIND.Deployment, "social-streaming"));
-    assert.ok(!streaming.some((p) => (p.egress ?? []).some((e: any) => (e.to ?? []).some((t: any) => t.ipBlock))), "streaming reaches the cluster's ranges");
+    assert.ok(!streaming.some((p) => p.podSelector === cluster.podSelector), "streaming reaches the ingress controller");
+  });
+
+  it("closes the SSRF paths: a remote post pointing at an in-cluster service finds web and sidekiq unable to reach it", () => {
+    // Another namespace's pod on any port (a dashboard, a database, the API server's pods) and the metadata address.
+    const targets: Array<{ namespace: string; labels: Record<string, string>; port: number }> = [
+      { namespace: "monitoring", labels: { app: "grafana" }, port: 3000 },
+      { namespace: "kube-system", labels: { "k8s-app": "metrics-server" }, port: 443 },
+      { namespace: "kube-system", labels: { "app.kubernetes.io/name": "traefik" }, port: 9000 },
+      { namespace: "social", labels: { "app.kubernetes.io/name": "mastodon", "app.kubernetes.io/instance": "social", "app.kubernetes.io/component": "redis" }, port: 8080 },
+    ];
+    for (const name of ["social-web", "social-sidekiq-default"]) {
+      const rules = policiesFor(stack.get(KIND.Deployment, name)).flatMap((p) => p.egress ?? []);
+      for (const target of targets) {
+        const reaches = rules.some((rule: any) =>
+          rule.ports.some((p: any) => p.port === target.port) &&
+          rule.to.some((peer: any) => {
+            const ns = peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] ?? (peer.namespaceSelector ? undefined : "social");
+            return (ns === undefined || ns === target.namespace) && (!peer.podSelector || selects(peer.podSelector, target.labels));
+          }));
+        assert.ok(!reaches, `${name} reaches ${target.namespace}/${JSON.stringify(target.labels)}:${target.port}`);
+      }
+    }
   });
 
   it("has no egress rule without destinations (which would allow everything)", () => {
@@ -83,13 +113,14 @@ describe("network isolation", () => {
 });
 
 describe("network isolation settings", () => {
-  it("follows the cluster CIDRs given, IPv6 included, normalised to network addresses", () => {
-    const config = parseArgs("social", { domain: "social.example", clusterCidrs: ["10.244.1.7/16", "fd00:10:96::1/108"] });
+  it("follows the cluster CIDRs given for an external server, IPv6 included, normalised to network addresses", () => {
+    const config = parseArgs("social", { domain: "social.example", clusterCidrs: ["10.244.1.7/16", "fd00:10:96::1/108"], postgresql: { external: { host: "pg.db", password: "x" } } });
     assert.deepEqual(ipBlocks(networkPolicySpecs(config)), ["10.244.0.0/16", "fd00:10:96::/108"]);
   });
 
   it("opens web and sidekiq to the internet only on request", () => {
     const open = networkPolicySpecs(parseArgs("social", { domain: "social.example", allowPublicEgress: true }));
+    assert.deepEqual(open["cluster-egress"].podSelector, networkPolicySpecs(parseArgs("social", { domain: "social.example" }))["cluster-egress"].podSelector);
     assert.deepEqual(open["public-egress"].egress, [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }] }]);
     assert.equal(networkPolicySpecs(parseArgs("social", { domain: "social.example" }))["public-egress"], undefined);
   });
@@ -139,5 +170,34 @@ describe("network isolation settings", () => {
     const from = (specs["ingress-controller"].ingress as any)[0].from[0];
     assert.deepEqual(from.namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": "traefik" });
     assert.deepEqual(from.podSelector.matchLabels, { app: "traefik-lab" });
+  });
+});
+
+describe("network peers of the configured servers and DNS", () => {
+  it("lets web and sidekiq reach the mail server and object store on their ports only", () => {
+    const specs = networkPolicySpecs(parseArgs("social", {
+      domain: "social.example",
+      smtp: { server: "mailpit.mail", port: 1025 },
+      media: { s3: { bucket: "media", endpoint: "http://minio.storage:9000", accessKeyId: "a", secretAccessKey: "b", aliasHost: "media.social.example" } },
+    }));
+    assert.deepEqual((specs["cluster-egress"].egress as any[]).slice(1), [
+      { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "mail" } } }], ports: [{ protocol: "TCP", port: 1025 }] },
+      { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "storage" } } }], ports: [{ protocol: "TCP", port: 9000 }] },
+    ]);
+    const byAddress = networkPolicySpecs(parseArgs("social", { domain: "social.example", smtp: { server: "10.43.9.9", port: 25 } }));
+    assert.deepEqual((byAddress["cluster-egress"].egress as any[])[1].to, [{ namespaceSelector: {} }, { ipBlock: { cidr: "10.43.9.9/32" } }]);
+  });
+
+  it("reaches k3s's CoreDNS by default, and any DNS given: another namespace, port and a NodeLocal DNSCache address", () => {
+    const byDefault = networkPolicySpecs(parseArgs("social", { domain: "social.example" })).dns.egress as any[];
+    assert.deepEqual(byDefault, [{
+      to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+      ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+    }]);
+    const custom = networkPolicySpecs(parseArgs("social", { domain: "social.example", dns: { namespace: "dns", podLabels: { app: "unbound" }, port: 5353, cidrs: ["169.254.20.10/32"] } })).dns.egress as any[];
+    assert.deepEqual(custom, [{
+      to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "dns" } }, podSelector: { matchLabels: { app: "unbound" } } }, { ipBlock: { cidr: "169.254.20.10/32" } }],
+      ports: [{ protocol: "UDP", port: 5353 }, { protocol: "TCP", port: 5353 }],
+    }]);
   });
 });

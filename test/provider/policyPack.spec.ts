@@ -44,7 +44,8 @@ describe("the component under its own policy pack", () => {
   });
 
   it("is reported when its cluster CIDRs are wider than the pack's", async () => {
-    const { stack } = await deploy({ domain: "social.example", clusterCidrs: ["10.0.0.0/8"] });
+    // An external server is reached by the cluster's ranges as well as by its Service's namespace.
+    const { stack } = await deploy({ domain: "social.example", clusterCidrs: ["10.0.0.0/8"], postgresql: { external: { host: "pg.db", password: "x" } } });
     const found = findings(stack.resources);
     assert.ok(found.some((f) => f.policy === "networkpolicy-egress-outside-cluster" && f.message.includes("10.0.0.0/8")));
     assert.deepEqual(findings(stack.resources, ["10.0.0.0/8"]), []);
