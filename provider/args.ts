@@ -383,6 +383,73 @@ export interface ClusterDns {
   cidrs?: string[];
 }
 
+/** Scheduled logical backups of the embedded PostgreSQL, and the restore Job (docs/operations.md). */
+export interface Backups {
+  /**
+   * Run the backup CronJob (pg_dump, custom format, in the server's own image). Defaults to true with the
+   * embedded PostgreSQL; an external server is backed up by its own tooling (true is then refused).
+   */
+  enabled?: boolean;
+  /** When to back up, a Kubernetes cron schedule (the controller's time zone, UTC on most clusters). Defaults to "30 3 * * *" (daily at 03:30). */
+  schedule?: string;
+  /** How many dumps the backup volume keeps; the oldest beyond it are deleted after each successful backup. Defaults to 7. */
+  retention?: number;
+  /** Size of the backup volume (its own claim, protected like the data's); may grow later, never shrink. Defaults to "8Gi". */
+  storageSize?: string;
+  /** Storage class of the backup volume; best one whose volumes do not share the database's disk. Defaults to the cluster's default class. */
+  storageClassName?: string;
+  /** How long one backup (or restore) may run before Kubernetes stops it, in seconds, from 300 to 86400. Defaults to 10800 (3 hours). */
+  activeDeadlineSeconds?: number;
+}
+
+/** One periodic cleanup task, a CronJob running tootctl in the instance's image. */
+export interface MaintenanceTask {
+  /** Run it. Defaults to true. */
+  enabled?: boolean;
+  /** When, a Kubernetes cron schedule. Defaults to the task's own (see `maintenance`). */
+  schedule?: string;
+  /** Age in days beyond which things are removed (tootctl's --days). Defaults to the task's own (see `maintenance`). */
+  days?: number;
+}
+
+/** The periodic cleanups Mastodon's documentation recommends (admin/setup, "Running periodic cleanup tasks"). */
+export interface Maintenance {
+  /**
+   * `tootctl media remove --days N`: deletes the local copies of remote media older than N days (fetched again if
+   * viewed). Defaults to weekly, Sunday at 04:00, with 7 days (tootctl's default).
+   */
+  mediaRemove?: MaintenanceTask;
+  /**
+   * `tootctl preview_cards remove --days N`: deletes preview card images older than N days, at least 14 (newer cards
+   * are not fetched again). Defaults to weekly, Sunday at 04:30, with 180 days (tootctl's default).
+   */
+  previewCardsRemove?: MaintenanceTask;
+}
+
+/** The instance's first account, created by a Job once the database is migrated. */
+export interface Admin {
+  /** Username of the Owner account (letters, digits and _, at most 30 characters). Required. */
+  username: string;
+  /** Email of the Owner account, marked confirmed. Required. */
+  email: string;
+}
+
+/** Prometheus metrics (Mastodon's exporter, from 4.4). */
+export interface Metrics {
+  /**
+   * Turn on Mastodon's Prometheus exporter in web and sidekiq (MASTODON_PROMETHEUS_EXPORTER_*, port 9394, from
+   * Mastodon 4.4), add Services for them and for streaming's /metrics (port 4000), and let `monitoringNamespace`
+   * scrape them. Defaults to false.
+   */
+  enabled?: boolean;
+  /** Namespace of the Prometheus that scrapes, the only one the NetworkPolicy admits. Defaults to "monitoring". */
+  monitoringNamespace?: string;
+  /** Per-request web and per-job sidekiq metrics (the exporter's *_DETAILED_METRICS): more series, more overhead. Defaults to false. */
+  detailed?: boolean;
+  /** Create a ServiceMonitor (monitoring.coreos.com/v1: the Prometheus Operator's CRD must exist). Defaults to false. */
+  serviceMonitor?: boolean;
+}
+
 export interface MastodonClusterArgs {
   /**
    * The instance's domain (LOCAL_DOMAIN): the part after @ in its users' handles, and the host
@@ -462,6 +529,17 @@ export interface MastodonClusterArgs {
    * Redis, secrets, SMTP, S3, TLS trust and process settings) are refused. Defaults to none.
    */
   extraEnv?: { [key: string]: string };
+  /** Backups of the embedded PostgreSQL. Defaults to a daily dump kept 7 days on an 8Gi volume of its own (none with an external server). */
+  backups?: Backups;
+  /** Periodic cleanup CronJobs. Defaults to `tootctl media remove` and `tootctl preview_cards remove`, weekly. */
+  maintenance?: Maintenance;
+  /**
+   * The first account, an approved Owner, created once after the post-deployment migration; its generated password
+   * is the `adminPassword` output. Defaults to none (create it with the `adminCommand` output instead).
+   */
+  admin?: Admin;
+  /** Prometheus metrics. Defaults to off. */
+  metrics?: Metrics;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -499,6 +577,10 @@ export const DEFAULT_RESOURCES = {
   redis: { requests: { cpu: "50m", memory: "96Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
   redisCache: { requests: { cpu: "25m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
   egressGateway: { requests: { cpu: "25m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
+  /** pg_dump streams rows: little memory whatever the database's size. */
+  backup: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+  /** tootctl loads Rails, as a migration does. */
+  maintenance: { requests: { cpu: "100m", memory: "384Mi" }, limits: { cpu: "1", memory: "1Gi" } },
 } satisfies Record<string, ResourceProfile>;
 
 /** Variables the component sets itself; `extraEnv` may not override them. */
@@ -514,6 +596,8 @@ export const MANAGED_ENV = [
   "SMTP_SERVER", "SMTP_PORT", "SMTP_LOGIN", "SMTP_PASSWORD", "SMTP_FROM_ADDRESS", "SMTP_ENABLE_STARTTLS",
   "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
   "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "SMTP_CA_FILE", "PGSSLROOTCERT", "PERSISTENT_TIMEOUT", "SKIP_POST_DEPLOYMENT_MIGRATIONS",
+  "MASTODON_PROMETHEUS_EXPORTER_ENABLED", "MASTODON_PROMETHEUS_EXPORTER_LOCAL", "MASTODON_PROMETHEUS_EXPORTER_HOST",
+  "MASTODON_PROMETHEUS_EXPORTER_PORT", "MASTODON_PROMETHEUS_EXPORTER_WEB_DETAILED_METRICS", "MASTODON_PROMETHEUS_EXPORTER_SIDEKIQ_DETAILED_METRICS",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -609,6 +693,52 @@ const clusterDns = strict({
   port: z.number({ error: "a port number from 1 to 65535" }).int({ error: "a port number from 1 to 65535" }).min(1, { error: "a port number from 1 to 65535" }).max(65535, { error: "a port number from 1 to 65535" }).default(53),
   cidrs: z.array(z.string({ error: "a CIDR such as 169.254.20.10/32" }).refine(cidr, { error: "a CIDR such as 169.254.20.10/32" }), { error: "a list of CIDRs" }).default([]),
 }).prefault({});
+
+const CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9*,/?A-Za-z-]+(\s+[0-9*,/?A-Za-z-]+){4})$/;
+const cronSchedule = z.string({ error: 'a cron schedule such as "30 3 * * *" or "@weekly"' }).trim().regex(CRON, { error: 'a cron schedule such as "30 3 * * *" or "@weekly"' });
+/** Mastodon's username rule for local accounts (Account::USERNAME_RE, 30 characters at most). */
+const MASTODON_USERNAME = /^[a-z0-9_]+([a-z0-9_.-]+[a-z0-9_]+)?$/i;
+const wholeNumber = (what: string, min: number, max: number) => {
+  const error = `${what} from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+export const DEFAULT_BACKUP_DEADLINE_SECONDS = 3 * 3600;
+export const DEFAULT_METRICS_NAMESPACE = "monitoring";
+
+/** The operations fields (backups, maintenance, admin, metrics): each with its default and its own rule. */
+function operationsFields() {
+  const task = (schedule: string, days: number, minDays: number) => strict({
+    enabled: z.boolean({ error: "true or false" }).default(true),
+    schedule: cronSchedule.default(schedule),
+    days: wholeNumber("a whole number of days", minDays, 36500).default(days),
+  }).prefault({});
+  return {
+    backups: strict({
+      enabled: z.boolean({ error: "true or false" }).optional(),
+      schedule: cronSchedule.default("30 3 * * *"),
+      retention: wholeNumber("a whole number of dumps", 1, 1000).default(7),
+      storageSize: quantity("memory").default("8Gi"),
+      storageClassName: k8sName.optional(),
+      activeDeadlineSeconds: wholeNumber("a whole number of seconds", 300, 86400).default(DEFAULT_BACKUP_DEADLINE_SECONDS),
+    }).prefault({}),
+    maintenance: strict({
+      mediaRemove: task("0 4 * * 0", 7, 1),
+      // tootctl: cards newer than two weeks are not fetched again.
+      previewCardsRemove: task("30 4 * * 0", 180, 14),
+    }).prefault({}),
+    admin: strict({
+      username: z.string({ error: "a Mastodon username: letters, digits and _ (inner . and - allowed), at most 30 characters" }).max(30, { error: "a Mastodon username of at most 30 characters" })
+        .regex(MASTODON_USERNAME, { error: "a Mastodon username: letters, digits and _ (inner . and - allowed), at most 30 characters" }),
+      email: z.string({ error: "an email address" }).regex(/^[^@\s]+@[^@\s]+$/, { error: "an email address" }),
+    }).optional(),
+    metrics: strict({
+      enabled: z.boolean({ error: "true or false" }).default(false),
+      monitoringNamespace: k8sName.default(DEFAULT_METRICS_NAMESPACE),
+      detailed: z.boolean({ error: "true or false" }).default(false),
+      serviceMonitor: z.boolean({ error: "true or false" }).default(false),
+    }).prefault({}),
+  };
+}
 
 /** The fields of MastodonClusterArgs, each with its default and its own rule. */
 function argsObject(name: string) {
@@ -775,13 +905,17 @@ function argsObject(name: string) {
       !ENV_NAME.test(key) ? "an environment variable name (letters, digits and _, not starting with a digit)"
         : MANAGED_ENV.includes(key) ? "a variable the component does not manage (set this one through its own input)"
           : undefined).default({}),
+    ...operationsFields(),
   });
 }
 
 /** The schema of MastodonClusterArgs for the component named `name`: fields, cross-field rules, resolution. */
 export function mastodonClusterArgsSchema(name: string) {
   return argsObject(name)
-    .superRefine((args, ctx) => crossFieldRules(args, ctx))
+    .superRefine((args, ctx) => {
+      crossFieldRules(args, ctx);
+      operationsRules(args, ctx);
+    })
     .transform((args) => resolve(name, args));
 }
 
@@ -1007,6 +1141,20 @@ function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
   }
 }
 
+/** The operations fields against the rest: backups need the embedded server, the exporter Mastodon 4.4. */
+function operationsRules(a: ParsedArgs, ctx: z.RefinementCtx) {
+  if (a.postgresql.external && a.backups.enabled === true) {
+    issue(ctx, ["backups", "enabled"], true, "false or nothing while postgresql.external is set: back up an external server with its own tooling");
+  }
+  const version = parseVersion(a.version);
+  if (a.metrics.enabled && version && !atLeast(version, 4, 4)) {
+    issue(ctx, ["metrics", "enabled"], true, `false with version ${a.version}: Mastodon's Prometheus exporter exists from v4.4.0 (before it only the streaming server serves /metrics)`);
+  }
+  for (const key of ["detailed", "serviceMonitor"] as const) {
+    if (a.metrics[key] && !a.metrics.enabled) issue(ctx, ["metrics", key], true, "false or nothing unless metrics.enabled is true");
+  }
+}
+
 export function defaultWorkers(version: MastodonVersion) {
   return [{ name: "default", queues: weightedSidekiqQueues(version), concurrency: 10, replicas: 1, dbPool: undefined, resources: DEFAULT_RESOURCES.sidekiq }];
 }
@@ -1122,6 +1270,10 @@ function resolve(name: string, a: ParsedArgs) {
     extraEnv: a.extraEnv,
     migrations: { ...a.migrations, resources: DEFAULT_RESOURCES.migrations },
     acknowledge: a.acknowledge,
+    backups: { ...a.backups, enabled: a.backups.enabled ?? embeddedPostgresql, resources: DEFAULT_RESOURCES.backup },
+    maintenance: { ...a.maintenance, resources: DEFAULT_RESOURCES.maintenance },
+    admin: a.admin,
+    metrics: a.metrics,
     /** Accepted but risky settings, logged by the component as warnings. */
     warnings: argsWarnings(a),
   };

@@ -5,6 +5,8 @@ export { MastodonCluster } from "./mastodonCluster";
 export { MastodonPlatform } from "./platform";
 export type {
   Acknowledgements,
+  Admin,
+  Backups,
   ContainerResources,
   ExternalPostgresql,
   ExternalRedis,
@@ -12,7 +14,10 @@ export type {
   MastodonClusterArgs,
   MastodonPlatformArgs,
   MastodonSecrets,
+  Maintenance,
+  MaintenanceTask,
   MediaStorage,
+  Metrics,
   Migrations,
   Postgresql,
   Redis,

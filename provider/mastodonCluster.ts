@@ -11,7 +11,9 @@ import { claimCertManager } from "./clusterWide";
 import { BuildContext, childOpts } from "./context";
 import { embeddedPostgresql } from "./database";
 import { hostNames, traefikRoutes } from "./ingress";
-import { rollout } from "./migrations";
+import { restoreCommand, secretsExport } from "./backups";
+import { metricsEnv } from "./metrics";
+import { operations, rollout } from "./migrations";
 import { componentLabels, instanceLabels } from "./names";
 import { instanceEgressGateway } from "./egressGateway";
 import { networkPolicies } from "./network";
@@ -46,6 +48,12 @@ export class MastodonCluster extends pulumi.ComponentResource {
   public readonly version!: pulumi.Output<string>;
   /** The command that creates the first account, an approved Owner (replace "owner" and the email). */
   public readonly adminCommand!: pulumi.Output<string>;
+  /** The password of the `admin` account (a Pulumi secret); empty without `admin`. */
+  public readonly adminPassword!: pulumi.Output<string>;
+  /** The command that starts a restore Job from the newest backup (docs/operations.md); empty without backups. */
+  public readonly restoreCommand!: pulumi.Output<string>;
+  /** The secrets a restored database needs, as JSON for the `secrets` input (a Pulumi secret; docs/operations.md). */
+  public readonly secretsExport!: pulumi.Output<string>;
 
   constructor(name: string, args: MastodonClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before anything is registered: bad input creates nothing.
@@ -91,6 +99,7 @@ export class MastodonCluster extends pulumi.ComponentResource {
 
     // The environment: auto-named objects, so a change creates new ones before the old go.
     const env = mastodonEnv(config, secrets, caTrust !== undefined);
+    Object.assign(env.config, metricsEnv(config));
     const envConfig = new k8s.core.v1.ConfigMap(`${name}-env`, {
       metadata: { namespace, labels: componentLabels(name, "web") },
       data: env.config,
@@ -127,6 +136,7 @@ export class MastodonCluster extends pulumi.ComponentResource {
     ];
     const processes = rollout(ctx, runtime, dataReady);
     record.write([processes.postMigrationJob, ...dataReady]);
+    const ops = operations(ctx, runtime, postgresql ? [postgresql.statefulSet, postgresql.service] : undefined, processes);
 
     traefikRoutes(ctx, {
       webService: processes.web.service.metadata.name,
@@ -143,6 +153,9 @@ export class MastodonCluster extends pulumi.ComponentResource {
     this.caCertificate = tls.caCertificate ?? pulumi.output("");
     this.version = pulumi.output(config.version.tag);
     this.adminCommand = pulumi.interpolate`kubectl --namespace ${namespace} exec deployment/${processes.web.deployment.metadata.name} -- sh -c 'tootctl accounts create owner --email owner@${config.domain} --confirmed --role Owner && tootctl accounts approve owner'`;
+    this.adminPassword = ops.admin ? ops.admin.password : pulumi.secret("");
+    this.restoreCommand = ops.backups ? restoreCommand(name, namespace) : pulumi.output("");
+    this.secretsExport = secretsExport(secrets, { postgresql: config.postgresql.embedded, redis: config.redis.embedded });
     this.registerOutputs({
       url: this.url,
       namespace: this.namespace,
@@ -152,6 +165,9 @@ export class MastodonCluster extends pulumi.ComponentResource {
       caCertificate: this.caCertificate,
       version: this.version,
       adminCommand: this.adminCommand,
+      adminPassword: this.adminPassword,
+      restoreCommand: this.restoreCommand,
+      secretsExport: this.secretsExport,
     });
   }
 }

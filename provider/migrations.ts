@@ -19,13 +19,24 @@
  * runs both steps again; nothing else of the data tier changes. A failed Job fails `pulumi up`
  * before anything later in the chain changes; the Jobs carry `pulumi.com/replaceUnready`, so the
  * next `pulumi up` replaces a failed Job and retries.
+ *
+ * Around that chain (`operations` below):
+ *
+ *   PostgreSQL ready ─► backup CronJob (and the restore Job's template): nothing of the rollout waits for them
+ *   post-deployment migration ─► maintenance CronJobs (the new image's tootctl only on a migrated schema)
+ *                            ─► first-admin Job (once; it finds the account on every later run)
+ *   web, streaming, sidekiq rolled out ─► their metrics Services (and ServiceMonitor), when metrics are on
  */
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MIGRATION_CONNECTIONS } from "./args";
 import { BuildContext, childOpts } from "./context";
+import { AdminParts, adminJob } from "./admin";
+import { BackupParts, postgresqlBackups } from "./backups";
 import { postgresqlDirectHost } from "./database";
+import { maintenanceCronJobs } from "./maintenance";
+import { MetricsParts, instanceMetrics } from "./metrics";
 import { componentLabels } from "./names";
 import { processEnv } from "./workloads/env";
 import { MastodonRuntime, mastodonPodTemplate } from "./workloads/mastodonPod";
@@ -123,4 +134,24 @@ export function rollout(ctx: BuildContext, rt: MastodonRuntime, dataReady: pulum
   const sidekiq = sidekiqDeployments(ctx, rt, [preMigrationJob]);
   const postMigrationJob = migrationJob(ctx, rt, "post", [web.deployment, streaming.deployment, ...sidekiq]);
   return { preMigrationJob, web, streaming, sidekiq, postMigrationJob };
+}
+
+export interface Operations {
+  backups?: BackupParts;
+  maintenance: k8s.batch.v1.CronJob[];
+  admin?: AdminParts;
+  metrics?: MetricsParts;
+}
+
+/**
+ * The operations around the rollout, in their place in the order: backups once the embedded PostgreSQL (`server`)
+ * is ready, whatever the rollout does; maintenance and the first admin after the post-deployment migration; the
+ * metrics Services after the processes they select.
+ */
+export function operations(ctx: BuildContext, rt: MastodonRuntime, server: pulumi.Resource[] | undefined, processes: Rollout): Operations {
+  const backups = ctx.config.backups.enabled && server ? postgresqlBackups(ctx, rt.secretName, server) : undefined;
+  const maintenance = maintenanceCronJobs(ctx, rt, [processes.postMigrationJob]);
+  const admin = adminJob(ctx, rt, [processes.postMigrationJob]);
+  const metrics = instanceMetrics(ctx, [processes.web.deployment, processes.streaming.deployment, ...processes.sidekiq]);
+  return { backups, maintenance, admin, metrics };
 }

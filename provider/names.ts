@@ -8,10 +8,11 @@ export const SIDEKIQ_WORKER_LABEL = `${LABEL_PREFIX}/sidekiq-worker`;
 export const MEDIA_VOLUME_LABEL = `${LABEL_PREFIX}/media-volume`;
 
 /** The parts of an instance, in Kubernetes' `app.kubernetes.io/component` label. */
-export type Component = "web" | "streaming" | "sidekiq" | "db-migrate" | "postgresql" | "redis" | "redis-cache";
+export type Component = "web" | "streaming" | "sidekiq" | "db-migrate" | "postgresql" | "redis" | "redis-cache"
+  | "backup" | "maintenance" | "admin";
 
 /** The components that run Mastodon code (and so need the database, Redis and the secrets). */
-export const MASTODON_COMPONENTS: Component[] = ["web", "streaming", "sidekiq", "db-migrate"];
+export const MASTODON_COMPONENTS: Component[] = ["web", "streaming", "sidekiq", "db-migrate", "maintenance", "admin"];
 
 /** Labels that identify an instance's pods of one component: stable, used in selectors. */
 export function selectorLabels(instance: string, component: Component): Record<string, string> {

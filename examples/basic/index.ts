@@ -17,3 +17,6 @@ export const tlsSecretName = social.tlsSecretName;
 export const caCertificate = social.caCertificate;
 export const version = social.version;
 export const adminCommand = social.adminCommand;
+export const adminPassword = social.adminPassword;
+export const restoreCommand = social.restoreCommand;
+export const secretsExport = social.secretsExport;

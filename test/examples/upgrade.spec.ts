@@ -50,11 +50,13 @@ describe("examples/upgrade/plan.ts", () => {
     }
   });
 
-  it("updates exactly the web, streaming and sidekiq Deployments, with the new images, and the record of the version", () => {
+  it("updates exactly the web, streaming and sidekiq Deployments and the maintenance CronJobs, with the new images, and the record of the version", () => {
     assert.deepEqual(changed(plan, "update"), [
       "kubernetes:apps/v1:Deployment social-sidekiq-default",
       "kubernetes:apps/v1:Deployment social-streaming",
       "kubernetes:apps/v1:Deployment social-web",
+      "kubernetes:batch/v1:CronJob social-media-remove",
+      "kubernetes:batch/v1:CronJob social-preview-cards",
       "kubernetes:core/v1:ConfigMapPatch social-versions",
     ]);
     const record = plan.changes.find((c) => c.type === "kubernetes:core/v1:ConfigMapPatch")!;
@@ -73,7 +75,8 @@ describe("examples/upgrade/plan.ts", () => {
     for (const type of [KIND.PersistentVolumeClaim, KIND.StatefulSet, KIND.Secret, "random:index/randomBytes:RandomBytes", "random:index/randomPassword:RandomPassword", "tls:index/privateKey:PrivateKey"]) {
       assert.ok(kept.includes(type), `no unchanged ${type} listed`);
     }
-    assert.equal(plan.unchangedStateful.filter((r) => r.type === KIND.PersistentVolumeClaim).length, 3);
+    // PostgreSQL's, Redis's, the media's and the backups'.
+    assert.equal(plan.unchangedStateful.filter((r) => r.type === KIND.PersistentVolumeClaim).length, 4);
   });
 
   it("plans nothing when the version does not change", async () => {

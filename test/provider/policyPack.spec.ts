@@ -24,6 +24,17 @@ describe("the component under its own policy pack", () => {
     assert.deepEqual(findings(external.stack.resources), []);
   });
 
+  it("passes with backups, maintenance, the first admin and metrics on, media in object storage", async () => {
+    const { stack } = await deploy({
+      domain: "social.example",
+      admin: { username: "owner", email: "owner@social.example" },
+      metrics: { enabled: true, serviceMonitor: true },
+      media: { s3: { bucket: "media", endpoint: "http://minio.storage:9000", accessKeyId: "k", secretAccessKey: "s" } },
+    });
+    assert.ok(stack.resources.some((r) => r.type === "kubernetes:batch/v1:CronJob" && r.name === "social-backup"));
+    assert.deepEqual(findings(stack.resources), []);
+  });
+
   it("passes for any valid args that keep egress inside the cluster", async () => {
     await fc.assert(fc.asyncProperty(validArgs.filter((a) => !a.allowPublicEgress), async (args) => {
       const { stack } = await deploy(args);

@@ -10,7 +10,7 @@ describe("data safety", () => {
   it("protects every data volume and the namespace from replacement and deletion, and keeps them if unprotected", async () => {
     const { stack } = await deploy(base);
     const claims = stack.ofType(KIND.PersistentVolumeClaim);
-    assert.deepEqual(claims.map((c) => c.name).sort(), ["social-media", "social-postgresql-data", "social-redis-data"]);
+    assert.deepEqual(claims.map((c) => c.name).sort(), ["social-backups", "social-media", "social-postgresql-data", "social-redis-data"]);
     for (const kept of [...claims, stack.get(KIND.Namespace, "social")]) {
       assert.ok(kept.protect, `${kept.name} could be replaced or deleted by the engine`);
       assert.ok(kept.retainOnDelete, `${kept.name} would be deleted from the cluster with the stack`);
@@ -41,13 +41,14 @@ describe("data safety", () => {
     assert.deepEqual(changedUrns(a.resources, b.resources), []);
   });
 
-  it("changes only the migration Jobs and Mastodon's workloads on a version change", async () => {
+  it("changes only the migration Jobs and Mastodon's workloads (maintenance CronJobs included) on a version change", async () => {
     const { stack: a } = await deploy(base);
     const { stack: b } = await deploy({ ...base, version: "v4.6.6" });
     const changed = changedUrns(a.resources, b.resources);
     assert.deepEqual(changed.map(name).sort(), [
       // The record of the deployed version (versionRecord.ts) is rewritten after the post-deployment migration.
-      "social-db-migrate-post", "social-db-migrate-pre", "social-sidekiq-default", "social-streaming", "social-versions", "social-web",
+      "social-db-migrate-post", "social-db-migrate-pre", "social-media-remove", "social-preview-cards", "social-sidekiq-default", "social-streaming",
+      "social-versions", "social-web",
     ]);
     assert.ok(changed.some((u) => u.includes("ConfigMapPatch::social-versions")) && !changed.some((u) => u.includes("ConfigMap::social-versions")));
   });
