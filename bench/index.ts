@@ -205,7 +205,10 @@ async function main(write: boolean): Promise<number> {
     ...sections.flatMap((s) => [`## ${s.title}`, "", s.markdown, ""]),
   ].join("\n");
   if (write) {
-    fs.writeFileSync(OUTPUT, document);
+    // The real-engine section is written by bench/live.ts (npm run bench:live): keep it.
+    const previous = fs.existsSync(OUTPUT) ? fs.readFileSync(OUTPUT, "utf8") : "";
+    const live = /<!-- live:start -->[\s\S]*<!-- live:end -->/.exec(previous)?.[0];
+    fs.writeFileSync(OUTPUT, live ? `${document.trimEnd()}\n\n${live}\n` : document);
     writeReadmeSummary(started, verdict);
     console.error(`wrote ${path.relative(process.cwd(), OUTPUT) || OUTPUT} and README.md's benchmark section in ${num(seconds)} s`);
   } else {

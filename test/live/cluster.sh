@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A simulated Kubernetes cluster on loopback, with no container runtime: etcd (Debian's package),
+# A simulated Kubernetes cluster on loopback, with no container runtime: etcd,
 # kube-apiserver, kube-controller-manager and kube-scheduler, kwok for one node and the pod
 # lifecycle, pre-created PersistentVolumes behind a default StorageClass, cert-manager's controller
 # and CRDs, and Traefik's CRDs. The tools come from toolchain.sh's cache.
@@ -99,10 +99,13 @@ module_dir() { # module_dir MODULE VERSION: the module's folder in the Go module
 start() {
   [[ -f "$STATE_FILE" ]] && die "a cluster is already running ($(cat "$STATE_FILE")); stop it first"
   bash "$HERE/toolchain.sh" --check >/dev/null || die "tools missing: run bash test/live/toolchain.sh"
-  command -v etcd >/dev/null || die "etcd missing: apt-get install etcd-server"
   command -v openssl >/dev/null || die "openssl missing"
+  command -v curl >/dev/null || die "curl missing"
   DIR="$(mktemp -d "${TMPDIR:-/tmp}/pulumi-mastodon-live.XXXXXX")"
   echo "$DIR" >"$STATE_FILE"
+  # A start that fails half way stops what it started (LIVE_KEEP=1 keeps the logs).
+  trap 'log "start failed; stopping"; LIVE_KEEP=1 stop' ERR
+  trap 'LIVE_KEEP=1 stop' EXIT
   mkdir -p "$DIR"/{logs,pids,pki,etcd,pulumi-home,state,volumes}
   export PATH="$BIN:$PATH"
   local pki="$DIR/pki"
@@ -117,8 +120,8 @@ start() {
   run etcd etcd --data-dir "$DIR/etcd" --name live \
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
     --listen-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))" \
-    --initial-cluster "live=http://127.0.0.1:$((ETCD_PORT + 1))" --unsafe-no-fsync --quota-backend-bytes 4294967296
-  wait_for etcd 30 etcdctl --endpoints "http://127.0.0.1:$ETCD_PORT" endpoint health
+    --initial-cluster "live=http://127.0.0.1:$((ETCD_PORT + 1))" --unsafe-no-fsync --quota-backend-bytes 4294967296 --watch-progress-notify-interval 5s
+  wait_for etcd 30 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
 
   # PodSecurity is among the API server's default admission plugins: a namespace's
   # pod-security.kubernetes.io/enforce label is enforced for real.
@@ -193,6 +196,9 @@ status:
   nodeInfo: {architecture: amd64, operatingSystem: linux, kubeletVersion: $KUBERNETES_VERSION}
 EOF
   wait_for "the node to be Ready" 60 kubectl wait --for=condition=Ready node/live-node --timeout=2s
+  # The API server taints a new node not-ready; the node lifecycle controller, which would lift it,
+  # is off (kwok's node has no kubelet to watch over).
+  kubectl taint nodes live-node node.kubernetes.io/not-ready- >/dev/null 2>&1 || true
 
   # Storage: a default StorageClass of pre-created volumes, which the PV controller binds.
   {
@@ -238,6 +244,7 @@ EOF
   run cert-manager cert-manager-controller --kubeconfig "$KUBECONFIG" --leader-elect=false \
     --cluster-resource-namespace cert-manager --controllers '*' --enable-certificate-owner-ref=false
   wait_for "cert-manager's CRDs" 60 kubectl wait --for condition=Established crd/certificates.cert-manager.io --timeout=2s
+  trap - ERR EXIT
   log "running in $DIR"
   print_env "$DIR"
 }

@@ -56,18 +56,23 @@ export function kubectlItems(kind: string, namespace?: string, selector?: string
   return kubectlJson<{ items: any[] }>(args).items;
 }
 
-/** A stack of a program: its own config file and state backend live in a temp folder. */
+/**
+ * A stack of a program, with a state backend of its own in a temp folder. Its config file is the
+ * program's Pulumi.<stack>.yaml (git-ignored), removed when the stack is made, so a run never
+ * inherits an earlier run's config.
+ */
 export class Stack {
   readonly dir: string;
-  readonly configFile: string;
   constructor(readonly program: string, readonly name: string) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `live-${name}-`));
-    this.configFile = path.join(this.dir, `Pulumi.${name}.yaml`);
+    fs.rmSync(path.join(program, `Pulumi.${name}.yaml`), { force: true });
   }
 
-  /** The CLI in the program's folder, on this stack, with its config file. */
+  /** The CLI in the program's folder, on this stack. */
   pulumi(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): RunResult {
-    return run("pulumi", [...args, "--stack", this.name, "--config-file", this.configFile, "--non-interactive"], {
+    const dashes = args.indexOf("--");
+    const [head, rest] = dashes < 0 ? [args, []] : [args.slice(0, dashes), args.slice(dashes)];
+    return run("pulumi", [...head, "--stack", this.name, "--non-interactive", ...rest], {
       cwd: this.program,
       env: { PULUMI_BACKEND_URL: `file://${this.dir}`, ...opts.env },
     });

@@ -46,18 +46,20 @@ export function instanceSecrets(): Record<string, string> {
   };
 }
 
-export const mochaHooks = {
-  async beforeAll(this: Mocha.Context) {
-    this.timeout(10 * 60 * 1000);
-    if (!process.env.LIVE_CLUSTER_DIR) {
-      const started = run("bash", [CLUSTER, "start"]);
-      if (started.status !== 0) throw new Error(`the simulated cluster did not start:\n${started.stderr}`);
-      startedHere = true;
-      applyEnv(started.stdout);
-    }
-    // A self-signed root, and a CA ClusterIssuer of it, as cert-manager's docs bootstrap a private CA.
-    must("the live CA issuer", "kubectl", ["apply", "-f", "-"], {
-      input: `apiVersion: cert-manager.io/v1
+/**
+ * The simulated cluster, started here unless LIVE_CLUSTER_DIR names a running one, with the CA
+ * ClusterIssuer every journey uses; this process's environment then points at it.
+ */
+export function ensureCluster(): void {
+  if (!process.env.LIVE_CLUSTER_DIR) {
+    const started = run("bash", [CLUSTER, "start"]);
+    if (started.status !== 0) throw new Error(`the simulated cluster did not start:\n${started.stderr}`);
+    startedHere = true;
+    applyEnv(started.stdout);
+  }
+  // A self-signed root, and a CA ClusterIssuer of it, as cert-manager's docs bootstrap a private CA.
+  must("the live CA issuer", "kubectl", ["apply", "-f", "-"], {
+    input: `apiVersion: cert-manager.io/v1
 kind: ClusterIssuer
 metadata: {name: ${CA_ISSUER}-bootstrap}
 spec: {selfSigned: {}}
@@ -77,12 +79,24 @@ kind: ClusterIssuer
 metadata: {name: ${CA_ISSUER}}
 spec: {ca: {secretName: ${CA_ISSUER}-root}}
 `,
-    });
-    must("the live CA", "kubectl", ["wait", "--for=condition=Ready", "certificate", `${CA_ISSUER}-root`, "-n", "cert-manager", "--timeout=120s"]);
-    must("the live CA issuer", "kubectl", ["wait", "--for=condition=Ready", "clusterissuer", CA_ISSUER, "--timeout=120s"]);
+  });
+  must("the live CA", "kubectl", ["wait", "--for=condition=Ready", "certificate", `${CA_ISSUER}-root`, "-n", "cert-manager", "--timeout=120s"]);
+  must("the live CA issuer", "kubectl", ["wait", "--for=condition=Ready", "clusterissuer", CA_ISSUER, "--timeout=120s"]);
+}
+
+/** Stops the cluster if ensureCluster() started it. */
+export function releaseCluster(): void {
+  if (startedHere) run("bash", [CLUSTER, "stop"]);
+  startedHere = false;
+}
+
+export const mochaHooks = {
+  async beforeAll(this: Mocha.Context) {
+    this.timeout(10 * 60 * 1000);
+    ensureCluster();
   },
   async afterAll(this: Mocha.Context) {
     this.timeout(60 * 1000);
-    if (startedHere) run("bash", [CLUSTER, "stop"]);
+    releaseCluster();
   },
 };

@@ -170,6 +170,13 @@ build pulumi-kubernetes "$PULUMI_KUBERNETES_PROVIDER" "$k8s_provider_body" \
   ./cmd=pulumi-resource-kubernetes
 
 # --- Kubernetes --------------------------------------------------------------------------------
+etcd_body="require go.etcd.io/etcd/server/v3 $ETCD_VERSION"$'\n'
+for m in api/v3 client/pkg/v3 client/v3 pkg/v3; do
+  etcd_body+=$'\n'"replace go.etcd.io/etcd/$m => go.etcd.io/etcd/$m $ETCD_VERSION"
+done
+build etcd "$ETCD_VERSION" "$etcd_body" "-X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_VERSION" \
+  go.etcd.io/etcd/server/v3=etcd
+
 kube_body="require k8s.io/kubernetes $KUBERNETES_VERSION"$'\n'
 for staging in api apiextensions-apiserver apimachinery apiserver cli-runtime client-go cloud-provider \
   cluster-bootstrap code-generator component-base component-helpers controller-manager cri-api cri-client \
@@ -212,14 +219,14 @@ link pulumi-language-nodejs "$PULUMI_NODEJS_HOST_SDK" pulumi-language-nodejs
 link pulumi-language-python "$PULUMI_PYTHON_HOST_SDK" pulumi-language-python
 link pulumi-yaml "$PULUMI_YAML_VERSION" pulumi-language-yaml
 link pulumi-kubernetes "$PULUMI_KUBERNETES_PROVIDER" pulumi-resource-kubernetes
+link etcd "$ETCD_VERSION" etcd
 link kubernetes "$KUBERNETES_VERSION" kube-apiserver kube-controller-manager kube-scheduler kubectl
 link kwok "$KWOK_VERSION" kwok
 link cert-manager "$CERT_MANAGER_VERSION" cert-manager-controller
-# The scripts the CLI's release archive ships beside the binaries come from the Node.js SDK's
-# package (node_modules/@pulumi/pulumi): the policy-pack analyzer and the Node.js helpers.
-for script in pulumi-analyzer-policy pulumi-language-nodejs-exec pulumi-resource-pulumi-nodejs; do
-  for candidate in "$ROOT/node_modules/@pulumi/pulumi/$script" "$ROOT/node_modules/@pulumi/pulumi/dist/$script"; do
-    [[ -f "$candidate" ]] && { ln -sfn "$candidate" "$BIN/$script"; break; }
-  done
+# The scripts the CLI's release archive ships beside the binaries, from the Node.js SDK's dist/
+# folder in the sdk module of the CLI's version: the policy-pack analyzer and the Node.js helpers.
+sdk_dir="$(cd "$CACHE/src/pulumi-$PULUMI_VERSION" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
+for script in pulumi-analyzer-policy pulumi-resource-pulumi-nodejs; do
+  install -m 0755 "$sdk_dir/nodejs/dist/$script" "$BIN/$script"
 done
 echo "$BIN"
