@@ -8,7 +8,6 @@
  * The script does what `tootctl accounts create USERNAME --email EMAIL --confirmed --role Owner --approve` does,
  * with the password given instead of one generated and printed.
  */
-import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -43,12 +42,6 @@ export const ADMIN_COMMAND = ["bundle", "exec", "rails", "runner", ADMIN_SCRIPT]
 /** The Job's longest run; the engine waits ten minutes more. */
 export const ADMIN_DEADLINE_SECONDS = 15 * 60;
 
-/** `${name}-admin-1a2b3c4d`: a new Job (run again, finding the account) for a new image or another account. */
-export function adminJobName(name: string, image: string, username: string, email: string): string {
-  const hash = crypto.createHash("sha256").update(`${image}\n${username}\n${email}\n${ADMIN_SCRIPT}`).digest("hex").slice(0, 8);
-  return `${name}-admin-${hash}`;
-}
-
 export interface AdminParts {
   job: k8s.batch.v1.Job;
   password: pulumi.Output<string>;
@@ -66,8 +59,8 @@ export function adminJob(ctx: BuildContext, rt: MastodonRuntime, dependsOn: pulu
     stringData: { password },
   }, childOpts(ctx));
   const job = new k8s.batch.v1.Job(`${name}-admin`, {
+    // No name: Pulumi names it anew when a new image or another account replaces it (see migrations.ts).
     metadata: {
-      name: adminJobName(name, rt.image, admin.username, admin.email),
       namespace,
       labels: componentLabels(name, "admin", config.version.tag),
       annotations: { "pulumi.com/replaceUnready": "true" },

@@ -15,10 +15,14 @@
  *    each rollout (every pod on the new ReplicaSet).
  * 3. The post-deployment Job (`db:migrate`) depends on every Deployment.
  *
- * A Job's name carries a hash of its image and command, so a version change creates new Jobs and
- * runs both steps again; nothing else of the data tier changes. A failed Job fails `pulumi up`
- * before anything later in the chain changes; the Jobs carry `pulumi.com/replaceUnready`, so the
- * next `pulumi up` replaces a failed Job and retries.
+ * A Job's pod template is immutable, so a version change (a new image) replaces both Jobs: they run
+ * again; nothing else of the data tier changes. Pulumi names the Jobs (`social-db-migrate-pre-` and
+ * a random suffix), so every replacement is a Job of a new name: one computed from the image would
+ * come back when an update returns to an earlier image (a failed upgrade rolled back), and the
+ * engine would take the earlier, completed Job for the new one and then delete it as the replaced
+ * resource (seen by the live suite). A failed Job fails `pulumi up` before anything later in the
+ * chain changes; the Jobs carry `pulumi.com/replaceUnready`, so the next `pulumi up` replaces a
+ * failed Job and retries.
  *
  * Around that chain (`operations` below):
  *
@@ -27,7 +31,6 @@
  *                            ─► first-admin Job (once; it finds the account on every later run)
  *   web, streaming, sidekiq rolled out ─► their metrics Services (and ServiceMonitor), when metrics are on
  */
-import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MIGRATION_CONNECTIONS } from "./args";
@@ -75,12 +78,6 @@ export const MIGRATION_COMMANDS: Record<MigrationStep, string[]> = {
   post: ["bundle", "exec", "rails", "db:migrate"],
 };
 
-/** `${name}-db-migrate-pre-1a2b3c4d`: new for every image, so a version change runs it again. */
-export function migrationJobName(name: string, step: MigrationStep, image: string): string {
-  const hash = crypto.createHash("sha256").update(`${image}\n${MIGRATION_COMMANDS[step].join(" ")}`).digest("hex").slice(0, 8);
-  return `${name}-db-migrate-${step}-${hash}`;
-}
-
 /** The engine waits for a Job until Kubernetes has stopped it, and a little longer (to see it fail). */
 export function migrationTimeouts(activeDeadlineSeconds: number): pulumi.CustomTimeouts {
   const minutes = `${Math.ceil(activeDeadlineSeconds / 60) + 10}m`;
@@ -91,8 +88,8 @@ export function migrationJob(ctx: BuildContext, rt: MastodonRuntime, step: Migra
   const { name, namespace, config } = ctx;
   const env: Record<string, string> = { DB_POOL: String(MIGRATION_CONNECTIONS) };
   return new k8s.batch.v1.Job(`${name}-db-migrate-${step}`, {
+    // No name: Pulumi names it, anew at each replacement (see above).
     metadata: {
-      name: migrationJobName(name, step, rt.image),
       namespace,
       labels: componentLabels(name, "db-migrate", config.version.tag),
       // A failed Job is replaced (so retried) by the next `pulumi up`.

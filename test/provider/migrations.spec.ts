@@ -3,7 +3,7 @@ import * as childProcess from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EMPTY_DATABASE_STATUS, PRE_MIGRATION_SCRIPT, migrationJobName } from "../../provider/migrations";
+import { EMPTY_DATABASE_STATUS, PRE_MIGRATION_SCRIPT } from "../../provider/migrations";
 import { KIND, Stack, deploy } from "../harness/stack";
 
 const env = (job: { inputs: any }) =>
@@ -111,7 +111,7 @@ describe("migrations, in the order Mastodon requires", () => {
       }
 
       before(function () {
-        if (childProcess.spawnSync("ruby", ["--version"]).status !== 0) this.skip(); // reported as skipped: no ruby here
+        if (childProcess.spawnSync("ruby", ["--version"]).status !== 0) this.skip("no ruby on PATH: the Ruby schema probe cannot run");
       });
 
       it("reads an existing schema as 0, a missing one or a missing database as empty", () => {
@@ -173,30 +173,38 @@ describe("the migration deadline", () => {
     }
   });
 
-  it("keeps the Jobs' names when only the deadline changes (no migration runs again)", async () => {
+  it("keeps the Jobs' pod templates when only the deadline changes (no migration runs again)", async () => {
     const { stack: a } = await deploy({ domain: "social.example" });
     const { stack: b } = await deploy({ domain: "social.example", migrations: { activeDeadlineSeconds: 7200 } });
-    assert.equal(a.get(KIND.Job, "social-db-migrate-pre").inputs.metadata.name, b.get(KIND.Job, "social-db-migrate-pre").inputs.metadata.name);
+    assert.deepEqual(a.get(KIND.Job, "social-db-migrate-pre").inputs.spec.template, b.get(KIND.Job, "social-db-migrate-pre").inputs.spec.template);
   });
 });
 
 describe("migrations and versions", () => {
-  it("names each Job after its image, so a version change runs both steps again", async () => {
+  it("changes each Job's (immutable) pod template with the version, so a version change replaces and runs both steps again", async () => {
     const { stack: before } = await deploy({ domain: "social.example", version: "v4.5.2" });
     const { stack: after } = await deploy({ domain: "social.example", version: "v4.6.6" });
     for (const step of ["pre", "post"]) {
-      const a = before.get(KIND.Job, `social-db-migrate-${step}`).inputs.metadata.name;
-      const b = after.get(KIND.Job, `social-db-migrate-${step}`).inputs.metadata.name;
-      assert.notEqual(a, b);
-      assert.equal(a, migrationJobName("social", step as "pre", "ghcr.io/mastodon/mastodon:v4.5.2"));
-      assert.match(b, new RegExp(`^social-db-migrate-${step}-[0-9a-f]{8}$`));
+      const a = before.get(KIND.Job, `social-db-migrate-${step}`).inputs.spec.template;
+      const b = after.get(KIND.Job, `social-db-migrate-${step}`).inputs.spec.template;
+      assert.equal(a.spec.containers[0].image, "ghcr.io/mastodon/mastodon:v4.5.2");
+      assert.equal(b.spec.containers[0].image, "ghcr.io/mastodon/mastodon:v4.6.6");
     }
   });
 
-  it("keeps the Jobs' names when nothing about the image changes", async () => {
+  it("lets Pulumi name the Jobs, so a replacement never meets an earlier Job of the same name (a rolled-back upgrade)", async () => {
+    const { stack } = await deploy({ domain: "social.example" });
+    for (const step of ["pre", "post"]) {
+      const job = stack.get(KIND.Job, `social-db-migrate-${step}`);
+      assert.equal(job.inputs.metadata.name, undefined, `the ${step}-deployment Job has a name of its own`);
+      assert.equal(job.name, `social-db-migrate-${step}`);
+    }
+  });
+
+  it("keeps the Jobs' pod templates when nothing about the image changes", async () => {
     const { stack: a } = await deploy({ domain: "social.example" });
     const { stack: b } = await deploy({ domain: "social.example", web: { replicas: 2 } });
-    assert.equal(a.get(KIND.Job, "social-db-migrate-pre").inputs.metadata.name, b.get(KIND.Job, "social-db-migrate-pre").inputs.metadata.name);
+    assert.deepEqual(a.get(KIND.Job, "social-db-migrate-pre").inputs.spec.template, b.get(KIND.Job, "social-db-migrate-pre").inputs.spec.template);
   });
 
   it("migrates through the direct host, bypassing a transaction pooler", async () => {
