@@ -12,9 +12,10 @@ import { markFailed, newInstanceStack, stackOf, upWithPack } from "./stacks";
 
 export const FIRST = { stack: "first", instance: "social", domain: "social.live.test" };
 
-/** kubernetes:<group>/<version>:<Kind> → what kubectl calls the kind ("Deployment.v1.apps"). */
+/** kubernetes:<group>/<version>:<Kind> → what kubectl calls the kind ("Deployment.v1.apps"); a Patch resource → its kind. */
 export function kubectlKind(type: string): string {
-  const [, groupVersion, kind] = type.split(":");
+  const [, groupVersion, resourceType] = type.split(":");
+  const kind = resourceType.replace(/Patch$/, "");
   const [group, version] = groupVersion.split("/");
   return group === "core" ? kind : `${kind}.${version}.${group}`;
 }
