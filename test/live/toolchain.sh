@@ -115,10 +115,6 @@ build pulumi-language-nodejs "$PULUMI_NODEJS_HOST_SDK" "require github.com/pulum
   "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_NODEJS_HOST_SDK" \
   github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs=pulumi-language-nodejs
 
-build pulumi-language-python "$PULUMI_PYTHON_HOST_SDK" "require github.com/pulumi/pulumi/sdk/v3 $PULUMI_PYTHON_HOST_SDK" \
-  "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_PYTHON_HOST_SDK" \
-  github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python=pulumi-language-python
-
 build pulumi-yaml "$PULUMI_YAML_VERSION" "require github.com/pulumi/pulumi-yaml $PULUMI_YAML_VERSION" \
   "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$PULUMI_YAML_VERSION" \
   github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml=pulumi-language-yaml
@@ -216,7 +212,6 @@ fi
 
 link pulumi "$PULUMI_VERSION" pulumi
 link pulumi-language-nodejs "$PULUMI_NODEJS_HOST_SDK" pulumi-language-nodejs
-link pulumi-language-python "$PULUMI_PYTHON_HOST_SDK" pulumi-language-python
 link pulumi-yaml "$PULUMI_YAML_VERSION" pulumi-language-yaml
 link pulumi-kubernetes "$PULUMI_KUBERNETES_PROVIDER" pulumi-resource-kubernetes
 link etcd "$ETCD_VERSION" etcd
