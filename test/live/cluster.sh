@@ -13,8 +13,8 @@
 #
 # What kwok simulates: pods are scheduled by the real scheduler and admitted by the real API server
 # (PodSecurity included), then kwok marks them Running and Ready (no container runs, no probe is
-# checked). Pods of a Job succeed a moment later, except pods labelled
-# `live.pulumi-mastodon.test/fail: "true"` (the failing-migration scenario), which fail.
+# checked). Pods of a Job succeed a moment later, except those whose image comes from a repository
+# named `.../failing-migration` (kwok-stages.yaml: the failing-migration journey), which fail.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
