@@ -12,6 +12,7 @@
  * `npm run bench:live -- --write` also writes it into BENCHMARKS.md between its live:start and live:end markers.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { at, kubectlItems, PROGRAMS, ROOT, RunResult, Stack, tail } from "../test/live/harness";
 import { ensureCluster, releaseCluster } from "../test/live/hooks";
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
     const markdown = [
       "## Real engine (test/live)",
       "",
-      `Measured by \`npm run bench:live\` (bench/live.ts) with the live suite's tools (test/live/versions.env) on its simulated cluster, ${new Date().toISOString()}, load average ${require("node:os").loadavg().map((l: number) => l.toFixed(2)).join(", ")}.`,
+      `Measured by \`npm run bench:live\` (bench/live.ts) with the live suite's tools (test/live/versions.env) on its simulated cluster, ${new Date().toISOString()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(", ")}.`,
       `One instance: ${resources} Kubernetes objects. Previews alternate, ${PAIRS} pairs each, after one warm-up run of each program.`,
       "",
       table(

@@ -5,6 +5,7 @@
  * PersistentVolumeClaim and Secret are unchanged.
  */
 import * as assert from "node:assert/strict";
+import { DEFAULT_VERSION } from "../../provider/versions";
 import { tail } from "./harness";
 import { mastodonDeployments, migrationJobs } from "./01-first-deploy.live";
 import { PREVIOUS_VERSION, markFailed, newInstanceStack, stackOf, uids, upWithPack } from "./stacks";
@@ -58,7 +59,7 @@ describe(`live 4: upgrade from ${PREVIOUS_VERSION} to the default version`, func
     const stack = stackOf(UPGRADE.stack);
     const up = upWithPack(stack);
     if (up.status !== 0) throw new Error(`pulumi up to the default version failed:\n${tail(up, 80)}`);
-    assert.equal(stack.outputs().version, stack.outputs().version);
+    assert.equal(stack.outputs().version, DEFAULT_VERSION, "the stack's version output");
     assert.deepEqual(uids("persistentvolumeclaims", namespace), pvcs, "PersistentVolumeClaim UIDs changed");
     const now = uids("secrets", namespace);
     for (const [name, uid] of secrets) assert.equal(now.get(name), uid, `Secret ${name} was replaced or deleted`);
