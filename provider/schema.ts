@@ -1,6 +1,6 @@
 /**
  * The package schema as other languages receive it: the schema the analyzer infers from the
- * documented interfaces (args.ts), with the secret inputs marked `secret`, which TypeScript
+ * documented interfaces (args/contract.ts), with the secret inputs marked `secret`, which TypeScript
  * cannot express to the analyzer. sdk/schema.json is written from `MastodonProvider`, and
  * `servePlugin` makes the plugin Pulumi launches serve the same schema.
  */

@@ -1,0 +1,220 @@
+/**
+ * The zod schema of MastodonClusterArgs, field by field: each field's rule and default. Rules that
+ * involve several fields are in rules.ts; the resolved configuration is built in resolve.ts.
+ */
+import { z } from "zod";
+import { deferrable } from "../validation";
+import { DEFAULT_IMAGE_REPOSITORY, DEFAULT_STREAMING_IMAGE_REPOSITORY, DEFAULT_VERSION, MINIMUM_VERSION } from "../versions";
+import { DEFAULT_BACKUP_DEADLINE_SECONDS, DEFAULT_CLUSTER_CIDRS, DEFAULT_METRICS_NAMESPACE, DEFAULT_MIGRATION_DEADLINE_SECONDS, DEFAULT_RESOURCES, MANAGED_ENV } from "./defaults";
+import {
+  ENV_NAME, K8S_LABEL, LABEL_KEY, LABEL_VALUE, MASTODON_USERNAME, QUEUE_ENTRY, cidr, clusterDns, cronSchedule, dnsName,
+  egressGatewayOptions, image, k8sName, nonEmpty, port, positiveInt, quantity, repository, resources, storageSize, strict,
+  stringMap, wholeNumber,
+} from "./fields";
+
+/** The operations fields (backups, maintenance, admin, metrics): each with its default and its own rule. */
+function operationsFields() {
+  const task = (schedule: string, days: number, minDays: number) => strict({
+    enabled: z.boolean({ error: "true or false" }).default(true),
+    schedule: cronSchedule.default(schedule),
+    days: wholeNumber("a whole number of days", minDays, 36500).default(days),
+  }).prefault({});
+  return {
+    backups: strict({
+      enabled: z.boolean({ error: "true or false" }).optional(),
+      schedule: cronSchedule.default("30 3 * * *"),
+      retention: wholeNumber("a whole number of dumps", 1, 1000).default(7),
+      storageSize: quantity("memory").default("8Gi"),
+      storageClassName: k8sName.optional(),
+      activeDeadlineSeconds: wholeNumber("a whole number of seconds", 300, 86400).default(DEFAULT_BACKUP_DEADLINE_SECONDS),
+    }).prefault({}),
+    maintenance: strict({
+      mediaRemove: task("0 4 * * 0", 7, 1),
+      // tootctl: cards newer than two weeks are not fetched again.
+      previewCardsRemove: task("30 4 * * 0", 180, 14),
+    }).prefault({}),
+    admin: strict({
+      username: z.string({ error: "a Mastodon username: letters, digits and _ (inner . and - allowed), at most 30 characters" }).max(30, { error: "a Mastodon username of at most 30 characters" })
+        .regex(MASTODON_USERNAME, { error: "a Mastodon username: letters, digits and _ (inner . and - allowed), at most 30 characters" }),
+      email: z.string({ error: "an email address" }).regex(/^[^@\s]+@[^@\s]+$/, { error: "an email address" }),
+    }).optional(),
+    metrics: strict({
+      enabled: z.boolean({ error: "true or false" }).default(false),
+      monitoringNamespace: k8sName.default(DEFAULT_METRICS_NAMESPACE),
+      detailed: z.boolean({ error: "true or false" }).default(false),
+      serviceMonitor: z.boolean({ error: "true or false" }).default(false),
+    }).prefault({}),
+  };
+}
+
+/** The fields of MastodonClusterArgs, each with its default and its own rule. */
+export function argsObject(name: string) {
+  const component = `MastodonCluster "${name}"`;
+  const secret = (path: string) => deferrable(component, path, nonEmpty("a non-empty string")).optional();
+
+  const postgresql = strict({
+    external: strict({
+      host: deferrable(component, "postgresql.external.host", nonEmpty("a host name or address")),
+      port: port.default(5432),
+      database: nonEmpty("a database name").default("mastodon_production"),
+      user: nonEmpty("a user name").default("mastodon"),
+      password: deferrable(component, "postgresql.external.password", nonEmpty("a non-empty password")),
+      sslMode: z.enum(["disable", "allow", "prefer", "require", "verify-ca", "verify-full"], { error: "one of disable, allow, prefer, require, verify-ca, verify-full" }).default("prefer"),
+      directHost: deferrable(component, "postgresql.external.directHost", nonEmpty("a host name or address")).optional(),
+      preparedStatements: z.boolean({ error: "true or false" }).default(true),
+    }).optional(),
+    maxConnections: z.number({ error: "a whole number from 20 to 10000" }).int({ error: "a whole number from 20 to 10000" }).min(20, { error: "a whole number from 20 to 10000" }).max(10000, { error: "a whole number from 20 to 10000" }).default(100),
+    image: image.optional(),
+    storageSize,
+    storageClassName: k8sName.optional(),
+    resources: resources(DEFAULT_RESOURCES.postgresql),
+  }).prefault({});
+
+  const redis = strict({
+    external: strict({
+      host: deferrable(component, "redis.external.host", nonEmpty("a host name or address")),
+      port: port.default(6379),
+      password: secret("redis.external.password"),
+    }).optional(),
+    image: image.optional(),
+    persistence: z.boolean({ error: "true or false" }).optional(),
+    storageSize,
+    storageClassName: k8sName.optional(),
+    resources: resources(DEFAULT_RESOURCES.redis),
+    cache: strict({
+      enabled: z.boolean({ error: "true or false" }).default(false),
+      resources: resources(DEFAULT_RESOURCES.redisCache),
+    }).prefault({}),
+  }).prefault({});
+
+  const media = strict({
+    s3: strict({
+      bucket: nonEmpty("a bucket name"),
+      endpoint: z.url({ error: "an endpoint URL such as http://minio.storage:9000" }),
+      region: nonEmpty("a region name").default("us-east-1"),
+      accessKeyId: deferrable(component, "media.s3.accessKeyId", nonEmpty("an access key id")),
+      secretAccessKey: deferrable(component, "media.s3.secretAccessKey", nonEmpty("a secret access key")),
+      aliasHost: dnsName.optional(),
+    }).optional(),
+    storageSize,
+    storageClassName: k8sName.optional(),
+    accessMode: z.enum(["ReadWriteOnce", "ReadWriteMany"], { error: "ReadWriteOnce or ReadWriteMany" }).optional(),
+  }).prefault({});
+
+  const web = strict({
+    replicas: positiveInt("replicas").default(1),
+    processes: positiveInt("processes").default(2),
+    threads: positiveInt("threads").default(5),
+    dbPool: positiveInt("dbPool").optional(),
+    resources: resources(DEFAULT_RESOURCES.web),
+  }).prefault({});
+
+  const streaming = strict({
+    replicas: positiveInt("replicas").default(1),
+    dbPool: positiveInt("dbPool").default(10),
+    resources: resources(DEFAULT_RESOURCES.streaming),
+  }).prefault({});
+
+  const worker = strict({
+    name: z.string({ error: "a worker name: lowercase letters, digits and '-', starting with a letter, at most 20 characters" }).max(20, { error: "a worker name of at most 20 characters" }).regex(K8S_LABEL, { error: "a worker name: lowercase letters, digits and '-', starting with a letter" }),
+    queues: z.array(z.string({ error: "a queue name, optionally weighted, such as \"default\" or \"default,8\"" }).regex(QUEUE_ENTRY, { error: "a queue name, optionally weighted, such as \"default\" or \"default,8\"" }), { error: "a list of queue names" }).min(1, { error: "at least one queue" }),
+    concurrency: positiveInt("concurrency").default(10),
+    dbPool: positiveInt("dbPool").optional(),
+    replicas: positiveInt("replicas").default(1),
+    resources: resources(DEFAULT_RESOURCES.sidekiq),
+  });
+
+  const secrets = strict({
+    secretKeyBase: secret("secrets.secretKeyBase"),
+    otpSecret: secret("secrets.otpSecret"),
+    vapidPrivateKey: secret("secrets.vapidPrivateKey"),
+    vapidPublicKey: secret("secrets.vapidPublicKey"),
+    activeRecordEncryptionPrimaryKey: secret("secrets.activeRecordEncryptionPrimaryKey"),
+    activeRecordEncryptionDeterministicKey: secret("secrets.activeRecordEncryptionDeterministicKey"),
+    activeRecordEncryptionKeyDerivationSalt: secret("secrets.activeRecordEncryptionKeyDerivationSalt"),
+    postgresqlPassword: secret("secrets.postgresqlPassword"),
+    redisPassword: secret("secrets.redisPassword"),
+  }).prefault({});
+
+  const migrations = strict({
+    activeDeadlineSeconds: z.number({ error: "a whole number of seconds from 600 to 604800" }).int({ error: "a whole number of seconds from 600 to 604800" })
+      .min(600, { error: "a whole number of seconds from 600 to 604800" }).max(604800, { error: "a whole number of seconds from 600 to 604800" })
+      .default(DEFAULT_MIGRATION_DEADLINE_SECONDS),
+  }).prefault({});
+
+  const acknowledge = strict({
+    versionChangeFrom: z.string({ error: "a Mastodon release tag such as v4.5.2" }).regex(/^v\d+\.\d+\.\d+/, { error: "a Mastodon release tag such as v4.5.2" }).optional(),
+    postgresqlMajorFrom: z.string({ error: "a PostgreSQL major version such as \"17\"" }).regex(/^\d+$/, { error: "a PostgreSQL major version such as \"17\"" }).optional(),
+    postgresqlUpgradeMethod: z.enum(["dump-restore", "pg_upgrade"], { error: "dump-restore or pg_upgrade" }).optional(),
+    redisSeriesFrom: z.string({ error: "a Redis series such as \"7.4\"" }).regex(/^\d+\.\d+$/, { error: "a Redis series such as \"7.4\"" }).optional(),
+  }).prefault({});
+
+  const smtp = strict({
+    server: z.string({ error: "a host name or address" }).regex(/^[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?$/, { error: "a host name or address" }),
+    port: port.default(587),
+    login: deferrable(component, "smtp.login", nonEmpty("a login")).optional(),
+    password: secret("smtp.password"),
+    fromAddress: deferrable(component, "smtp.fromAddress", z.string({ error: "an email address" }).regex(/^[^@\s]+@[^@\s]+$/, { error: "an email address" })).optional(),
+    starttls: z.enum(["auto", "always", "never"], { error: "auto, always or never" }).default("auto"),
+  }).optional();
+
+  const ingress = strict({
+    httpsEntryPoint: nonEmpty("a Traefik entry point name").default("websecure"),
+    httpEntryPoint: nonEmpty("a Traefik entry point name").default("web"),
+    controllerNamespace: deferrable(component, "ingress.controllerNamespace", k8sName).default("kube-system"),
+    controllerPodLabels: stringMap("a map of label keys to values", (key) => (LABEL_KEY.test(key) ? undefined : "a label key such as app.kubernetes.io/name"), LABEL_VALUE, "a label value (letters, digits, '-', '_', '.')")
+      .refine((m) => Object.keys(m).length > 0, { error: "at least one label" })
+      .default({ "app.kubernetes.io/name": "traefik" }),
+    maxRequestBodyBytes: z.number({ error: "a whole number of bytes, at least 104857600 (Mastodon's largest upload)" }).int({ error: "a whole number of bytes" }).min(104857600, { error: "a whole number of bytes, at least 104857600 (Mastodon's largest upload)" }).default(104857600),
+  }).prefault({});
+
+  const tls = strict({
+    issuerName: deferrable(component, "tls.issuerName", k8sName).optional(),
+    issuerKind: z.enum(["ClusterIssuer", "Issuer"], { error: "ClusterIssuer or Issuer" }).optional(),
+    secretName: k8sName.optional(),
+    // Empty: no private CA, as an ACME MastodonPlatform exports, so its `caCertificate` can be wired in unchanged.
+    caCertificate: deferrable(component, "tls.caCertificate", z.string({ error: "a PEM certificate, or empty for none" }).regex(/^$|-----BEGIN CERTIFICATE-----/, { error: "a PEM certificate (-----BEGIN CERTIFICATE-----...), or empty for none" })).optional(),
+    acmeEmail: z.string({ error: "an email address" }).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { error: "an email address" }).optional(),
+    acmeServer: z.url({ error: "an ACME directory URL" }).optional(),
+    installCertManager: z.boolean({ error: "true or false" }).optional(),
+  }).prefault({});
+
+  return strict({
+    domain: deferrable(component, "domain", dnsName),
+    webDomain: deferrable(component, "webDomain", dnsName).optional(),
+    version: z.string({ error: `a Mastodon release tag such as ${DEFAULT_VERSION} (from ${MINIMUM_VERSION} on)` }).default(DEFAULT_VERSION),
+    imageRepository: repository.default(DEFAULT_IMAGE_REPOSITORY),
+    streamingImageRepository: repository.default(DEFAULT_STREAMING_IMAGE_REPOSITORY),
+    namespace: k8sName.default(name),
+    createNamespace: z.boolean({ error: "true or false" }).default(true),
+    postgresql,
+    redis,
+    media,
+    web,
+    streaming,
+    sidekiqWorkers: z.array(worker, { error: "a list of sidekiq worker groups" }).min(1, { error: "at least one worker group" }).optional(),
+    secrets,
+    migrations,
+    acknowledge,
+    smtp,
+    clusterCidrs: z.array(z.string({ error: "a CIDR such as 10.42.0.0/16 or fd00:10:42::/56" }).refine(cidr, { error: "a CIDR such as 10.42.0.0/16 or fd00:10:42::/56" }), { error: "a list of CIDRs" }).min(1, { error: "at least one CIDR" }).default(DEFAULT_CLUSTER_CIDRS),
+    allowPublicEgress: z.boolean({ error: "true or false" }).default(false),
+    egressGateway: strict({
+      enabled: z.boolean({ error: "true or false" }).default(false),
+      proxyUrl: deferrable(component, "egressGateway.proxyUrl", z.url({ error: "a proxy URL such as http://lab-egress-gateway.egress-gateway.svc.cluster.local:3128", protocol: /^http$/ })).optional(),
+      namespace: deferrable(component, "egressGateway.namespace", k8sName).optional(),
+      ...egressGatewayOptions,
+    }).optional(),
+    dns: clusterDns,
+    ingress,
+    tls,
+    extraEnv: stringMap("a map of environment variable names to values", (key) =>
+      !ENV_NAME.test(key) ? "an environment variable name (letters, digits and _, not starting with a digit)"
+        : MANAGED_ENV.includes(key) ? "a variable the component does not manage (set this one through its own input)"
+          : undefined).default({}),
+    ...operationsFields(),
+  });
+}
+
+/** What the field rules produce, before the cross-field rules and resolution. */
+export type ParsedArgs = z.output<ReturnType<typeof argsObject>>;

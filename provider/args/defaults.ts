@@ -1,0 +1,67 @@
+/** The defaults and fixed values every part of the configuration shares. */
+import { MastodonVersion, weightedSidekiqQueues } from "../versions";
+
+export const DEFAULT_CLUSTER_CIDRS = ["10.42.0.0/16", "10.43.0.0/16"];
+export const POSTGRES_IMAGE = "docker.io/library/postgres:17.6";
+export const REDIS_IMAGE = "docker.io/library/redis:7.4.5";
+/** Canonical's official Squid image (Ubuntu 24.04 LTS track, Squid 6.6), the egress gateway's. */
+export const SQUID_IMAGE = "docker.io/ubuntu/squid:6.6-24.04_beta";
+/** The egress gateway's proxy port (Squid's customary one). */
+export const GATEWAY_PORT = 3128;
+/** Connections PostgreSQL keeps for superusers (superuser_reserved_connections). */
+export const RESERVED_CONNECTIONS = 3;
+/** A migration Job's connections (its DB_POOL), beside the processes but never during a rollout. */
+export const MIGRATION_CONNECTIONS = 2;
+/** A migration Job's deadline: long enough for a data migration of a large instance. */
+export const DEFAULT_MIGRATION_DEADLINE_SECONDS = 6 * 3600;
+export const LETS_ENCRYPT_SERVER = "https://acme-v02.api.letsencrypt.org/directory";
+
+export interface ResourceProfile {
+  requests: { cpu: string; memory: string };
+  limits: { cpu: string; memory: string };
+}
+
+/** The small default profile, fit for a single-user lab (its totals are in the README). */
+export const DEFAULT_RESOURCES = {
+  web: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "1280Mi" } },
+  streaming: { requests: { cpu: "50m", memory: "96Mi" }, limits: { cpu: "500m", memory: "384Mi" } },
+  sidekiq: { requests: { cpu: "100m", memory: "384Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+  migrations: { requests: { cpu: "100m", memory: "384Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+  postgresql: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+  // The request is what a small instance's Redis holds; the limit leaves room for growth and an AOF rewrite.
+  redis: { requests: { cpu: "50m", memory: "96Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+  redisCache: { requests: { cpu: "25m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
+  egressGateway: { requests: { cpu: "25m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
+  /** pg_dump streams rows: little memory whatever the database's size. */
+  backup: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+  /** tootctl loads Rails, as a migration does. */
+  maintenance: { requests: { cpu: "100m", memory: "384Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+} satisfies Record<string, ResourceProfile>;
+
+/** Variables the component sets itself; `extraEnv` may not override them. */
+export const MANAGED_ENV = [
+  "LOCAL_DOMAIN", "WEB_DOMAIN", "RAILS_ENV", "NODE_ENV", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASS",
+  "DB_SSLMODE", "DB_POOL", "DATABASE_URL", "PREPARED_STATEMENTS", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD",
+  "REDIS_URL", "SECRET_KEY_BASE", "OTP_SECRET", "VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY",
+  "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY", "ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY",
+  "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT", "PORT", "BIND", "WEB_CONCURRENCY", "MAX_THREADS",
+  "ALLOWED_PRIVATE_ADDRESSES", "UPDATE_CHECK_URL", "RAILS_SERVE_STATIC_FILES", "STREAMING_CLUSTER_NUM",
+  "S3_ENABLED", "S3_BUCKET", "S3_ENDPOINT", "S3_REGION", "S3_PROTOCOL", "S3_HOSTNAME", "S3_ALIAS_HOST",
+  "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+  "SMTP_SERVER", "SMTP_PORT", "SMTP_LOGIN", "SMTP_PASSWORD", "SMTP_FROM_ADDRESS", "SMTP_ENABLE_STARTTLS",
+  "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+  "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "SMTP_CA_FILE", "PGSSLROOTCERT", "PERSISTENT_TIMEOUT", "SKIP_POST_DEPLOYMENT_MIGRATIONS",
+  "MASTODON_PROMETHEUS_EXPORTER_ENABLED", "MASTODON_PROMETHEUS_EXPORTER_LOCAL", "MASTODON_PROMETHEUS_EXPORTER_HOST",
+  "MASTODON_PROMETHEUS_EXPORTER_PORT", "MASTODON_PROMETHEUS_EXPORTER_WEB_DETAILED_METRICS", "MASTODON_PROMETHEUS_EXPORTER_SIDEKIQ_DETAILED_METRICS",
+];
+
+/** The longest suffix the component appends to its name ("-db-migrate-post-1234abcd"). */
+const LONGEST_SUFFIX = 25;
+export const MAX_NAME_LENGTH = 63 - LONGEST_SUFFIX;
+export const DEFAULT_BACKUP_DEADLINE_SECONDS = 3 * 3600;
+export const DEFAULT_METRICS_NAMESPACE = "monitoring";
+
+/** The one sidekiq worker group of an instance that names none: every queue, weighted as Mastodon's chart does. */
+export function defaultWorkers(version: MastodonVersion) {
+  return [{ name: "default", queues: weightedSidekiqQueues(version), concurrency: 10, replicas: 1, dbPool: undefined, resources: DEFAULT_RESOURCES.sidekiq }];
+}

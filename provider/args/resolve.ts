@@ -1,0 +1,130 @@
+/**
+ * parseArgs: MastodonClusterArgs validated (field rules, then cross-field rules) and resolved into
+ * MastodonConfig, the one configuration every module builds from. External hosts given as Outputs
+ * are held to the isolation rule here, when they resolve.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { InvalidArgsError, formatValue, parseOrThrow } from "../validation";
+import { parseVersion } from "../versions";
+import { ParsedArgs, argsObject } from "./clusterSchema";
+import type { MastodonClusterArgs } from "./contract";
+import { DEFAULT_RESOURCES, GATEWAY_PORT, LETS_ENCRYPT_SERVER, MAX_NAME_LENGTH, POSTGRES_IMAGE, REDIS_IMAGE, defaultWorkers } from "./defaults";
+import { K8S_LABEL, egressGatewayOptions } from "./fields";
+import { ISOLATED_DATA_HOST, argsWarnings, crossFieldRules, isInCluster, operationsRules } from "./rules";
+
+/** The schema of MastodonClusterArgs for the component named `name`: fields, cross-field rules, resolution. */
+export function mastodonClusterArgsSchema(name: string) {
+  return argsObject(name)
+    .superRefine((args, ctx) => {
+      crossFieldRules(args, ctx);
+      operationsRules(args, ctx);
+    })
+    .transform((args) => resolve(name, args));
+}
+
+/** An external server's host given as an Output, held to the isolation rule when it resolves. */
+function isolatedHost(name: string, a: ParsedArgs, path: string[], host: pulumi.Input<string>): pulumi.Input<string>;
+function isolatedHost(name: string, a: ParsedArgs, path: string[], host: pulumi.Input<string> | undefined): pulumi.Input<string> | undefined;
+function isolatedHost(name: string, a: ParsedArgs, path: string[], host: pulumi.Input<string> | undefined) {
+  if (a.allowPublicEgress || host === undefined || typeof host === "string") return host;
+  return pulumi.output(host).apply((resolved) => {
+    if (!isInCluster(resolved, a.clusterCidrs)) {
+      throw new InvalidArgsError(`MastodonCluster "${name}"`, [`args.${path.join(".")}: got ${formatValue(path.join("."), resolved)}; expected ${ISOLATED_DATA_HOST}`]);
+    }
+    return resolved;
+  });
+}
+
+function resolve(name: string, a: ParsedArgs) {
+  const version = parseVersion(a.version)!;
+  const embeddedPostgresql = a.postgresql.external === undefined;
+  const embeddedRedis = a.redis.external === undefined;
+  return {
+    name,
+    domain: a.domain as pulumi.Input<string>,
+    webDomain: a.webDomain as pulumi.Input<string> | undefined,
+    version,
+    imageRepository: a.imageRepository,
+    streamingImageRepository: a.streamingImageRepository,
+    namespace: a.namespace,
+    createNamespace: a.createNamespace,
+    postgresql: {
+      embedded: embeddedPostgresql,
+      external: a.postgresql.external && {
+        ...a.postgresql.external,
+        host: isolatedHost(name, a, ["postgresql", "external", "host"], a.postgresql.external.host),
+        directHost: isolatedHost(name, a, ["postgresql", "external", "directHost"], a.postgresql.external.directHost),
+      },
+      maxConnections: a.postgresql.maxConnections,
+      image: a.postgresql.image ?? POSTGRES_IMAGE,
+      storageSize: a.postgresql.storageSize ?? "8Gi",
+      storageClassName: a.postgresql.storageClassName,
+      resources: a.postgresql.resources,
+    },
+    redis: {
+      embedded: embeddedRedis,
+      external: a.redis.external && { ...a.redis.external, host: isolatedHost(name, a, ["redis", "external", "host"], a.redis.external.host) },
+      image: a.redis.image ?? REDIS_IMAGE,
+      persistence: a.redis.persistence ?? true,
+      storageSize: a.redis.storageSize ?? "1Gi",
+      storageClassName: a.redis.storageClassName,
+      resources: a.redis.resources,
+      cache: a.redis.cache,
+    },
+    media: {
+      s3: a.media.s3,
+      storageSize: a.media.storageSize ?? "10Gi",
+      storageClassName: a.media.storageClassName,
+      accessMode: a.media.accessMode ?? "ReadWriteOnce",
+    },
+    web: { ...a.web, dbPool: a.web.dbPool ?? a.web.threads },
+    streaming: a.streaming,
+    sidekiqWorkers: (a.sidekiqWorkers ?? defaultWorkers(version)).map((w) => ({ ...w, dbPool: w.dbPool ?? w.concurrency })),
+    secrets: a.secrets,
+    smtp: a.smtp,
+    clusterCidrs: a.clusterCidrs,
+    allowPublicEgress: a.allowPublicEgress,
+    egressGateway: a.egressGateway && {
+      own: a.egressGateway.enabled,
+      // The instance's own gateway's Service is named after it (egressGateway.ts).
+      proxyUrl: a.egressGateway.enabled ? `http://${name}-egress-gateway.${a.namespace}.svc.cluster.local:${GATEWAY_PORT}` : a.egressGateway.proxyUrl!,
+      namespace: a.egressGateway.namespace,
+      settings: pickGatewaySettings(a.egressGateway),
+    },
+    dns: a.dns,
+    ingress: a.ingress,
+    tls: { ...a.tls, issuerKind: a.tls.issuerKind ?? "ClusterIssuer", acmeServer: a.tls.acmeServer ?? LETS_ENCRYPT_SERVER },
+    extraEnv: a.extraEnv,
+    migrations: { ...a.migrations, resources: DEFAULT_RESOURCES.migrations },
+    acknowledge: a.acknowledge,
+    backups: { ...a.backups, enabled: a.backups.enabled ?? embeddedPostgresql, resources: DEFAULT_RESOURCES.backup },
+    maintenance: { ...a.maintenance, resources: DEFAULT_RESOURCES.maintenance },
+    admin: a.admin,
+    metrics: a.metrics,
+    /** Accepted but risky settings, logged by the component as warnings. */
+    warnings: argsWarnings(a),
+  };
+}
+
+/** What a gateway is built from (provider/egressGateway.ts). */
+export type EgressGatewaySettings = Required<Pick<z.output<z.ZodObject<typeof egressGatewayOptions>>, keyof typeof egressGatewayOptions>>;
+
+function pickGatewaySettings(g: EgressGatewaySettings): EgressGatewaySettings {
+  return { replicas: g.replicas, image: g.image, resources: g.resources, blockedDomains: g.blockedDomains, allowedDomains: g.allowedDomains };
+}
+
+/** The resolved, validated configuration of one instance. */
+export type MastodonConfig = ReturnType<typeof resolve>;
+export type SidekiqWorkerConfig = MastodonConfig["sidekiqWorkers"][number];
+
+/** Validates `args` for the component named `name`; throws one error naming every bad field. */
+export function parseArgs(name: string, args: MastodonClusterArgs): MastodonConfig {
+  const component = `MastodonCluster "${name}"`;
+  if (!K8S_LABEL.test(name) || name.length > MAX_NAME_LENGTH) {
+    throw new InvalidArgsError(component, [
+      `name: got ${JSON.stringify(name)}; expected lowercase letters, digits and '-', starting with a letter, at most ${MAX_NAME_LENGTH} characters (it prefixes Kubernetes names)`,
+    ]);
+  }
+  return parseOrThrow(`MastodonCluster "${name}"`, mastodonClusterArgsSchema(name), args ?? {});
+}

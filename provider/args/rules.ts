@@ -1,0 +1,273 @@
+/**
+ * The rules that involve several fields of MastodonClusterArgs (versions and queues, the data tier,
+ * isolation, the connection budget, the operations fields), and the warnings: accepted args the user
+ * should hear about. Each rule names the field, the value and what is expected.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as ipaddr from "ipaddr.js";
+import { z } from "zod";
+import {
+  DEFAULT_VERSION, MINIMUM_VERSION, MastodonVersion, NEWEST_KNOWN_VERSION, atLeast, compareVersions, isSupported, parseVersion,
+  sidekiqQueues, weightedSidekiqQueues,
+} from "../versions";
+import type { ParsedArgs } from "./clusterSchema";
+import { MIGRATION_CONNECTIONS, POSTGRES_IMAGE, REDIS_IMAGE, RESERVED_CONNECTIONS, defaultWorkers } from "./defaults";
+
+export function issue(ctx: z.RefinementCtx, path: PropertyKey[], input: unknown, message: string) {
+  ctx.addIssue({ code: "custom", path: path as (string | number)[], input, message });
+}
+
+function queueName(entry: string): string {
+  return entry.split(",")[0];
+}
+
+/** In-cluster: a Service name ("mailpit.mail", "x.svc.cluster.local", "mailpit") or an address in the CIDRs. */
+export function isInCluster(host: string, cidrs: string[]): boolean {
+  if (ipaddr.isValid(host)) {
+    const addr = ipaddr.parse(host);
+    return cidrs.some((c) => {
+      const [net, bits] = ipaddr.parseCIDR(c);
+      return addr.kind() === net.kind() && addr.match([net, bits]);
+    });
+  }
+  const labels = host.split(".");
+  return labels.length <= 2 || host.endsWith(".svc") || /\.svc\.cluster\.local\.?$/.test(host);
+}
+
+export const ISOLATED_DATA_HOST = "an in-cluster Service or an address in clusterCidrs while egress is limited to the cluster " +
+  "(add the server's range to clusterCidrs, or set allowPublicEgress)";
+
+/** The hosts of external PostgreSQL and Redis servers, with their paths in args. */
+export function externalDataHosts(a: ParsedArgs): Array<[string[], pulumi.Input<string> | undefined]> {
+  return [
+    [["postgresql", "external", "host"], a.postgresql.external?.host],
+    [["postgresql", "external", "directHost"], a.postgresql.external?.directHost],
+    [["redis", "external", "host"], a.redis.external?.host],
+  ];
+}
+
+
+/** The tag of an image reference (registry/repository:tag[@digest]), unless absent or `latest`. */
+export function imageTag(image: string): string | undefined {
+  const name = image.split("@")[0];
+  const slash = name.lastIndexOf("/");
+  const colon = name.lastIndexOf(":");
+  const tag = colon > slash ? name.slice(colon + 1) : undefined;
+  return tag === "latest" ? undefined : tag;
+}
+
+/**
+ * The oldest PostgreSQL and Redis a Mastodon version supports: 4.2 needs PostgreSQL 12 (mastodon#27528); 4.4
+ * PostgreSQL 13 and Redis 6.2 (its release notes, mastodon#34744, #30413); PostgreSQL 14 (mastodon#36540, merged
+ * after 4.5's betas) and Redis 7 (Sidekiq 8) are taken as 4.6's floor, as the README states.
+ */
+export function dataServerMinimum(server: "postgresql" | "redis", v: MastodonVersion): { major: number; minor: number } {
+  if (server === "postgresql") return atLeast(v, 4, 6) ? { major: 14, minor: 0 } : atLeast(v, 4, 4) ? { major: 13, minor: 0 } : { major: 12, minor: 0 };
+  return atLeast(v, 4, 6) ? { major: 7, minor: 0 } : atLeast(v, 4, 4) ? { major: 6, minor: 2 } : { major: 6, minor: 0 };
+}
+
+export function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
+  const version = parseVersion(a.version);
+  if (!version || !isSupported(version)) {
+    issue(ctx, ["version"], a.version, `a Mastodon 4.x release tag such as ${DEFAULT_VERSION} (from ${MINIMUM_VERSION} on)`);
+    return;
+  }
+  const queues = sidekiqQueues(version);
+  const workers = a.sidekiqWorkers ?? [];
+
+  // Queues: known to this version, once per worker, every one served, scheduler exactly once.
+  const names = new Set<string>();
+  workers.forEach((w, i) => {
+    if (names.has(w.name)) issue(ctx, ["sidekiqWorkers", i, "name"], w.name, "a name no other worker group has");
+    names.add(w.name);
+    const seen = new Set<string>();
+    w.queues.forEach((entry, j) => {
+      const q = queueName(entry);
+      if (!queues.includes(q)) {
+        issue(ctx, ["sidekiqWorkers", i, "queues", j], entry, `one of ${queues.join(", ")} (the queues of Mastodon ${version.tag}), optionally weighted as "default,8"`);
+      } else if (seen.has(q)) {
+        issue(ctx, ["sidekiqWorkers", i, "queues", j], entry, "each queue listed once per worker group");
+      }
+      seen.add(q);
+    });
+    if (w.dbPool !== undefined && w.dbPool < w.concurrency) {
+      issue(ctx, ["sidekiqWorkers", i, "dbPool"], w.dbPool, `at least the worker's concurrency (${w.concurrency}), one connection per thread`);
+    }
+  });
+  if (workers.length > 0) {
+    const served = new Set(workers.flatMap((w) => w.queues.map(queueName)));
+    const missing = queues.filter((q) => !served.has(q));
+    if (missing.length > 0) {
+      issue(ctx, ["sidekiqWorkers"], [...served], `every queue served by some worker group; not served: ${missing.join(", ")}`);
+    }
+    const schedulers = workers.map((w, i) => ({ w, i })).filter(({ w }) => w.queues.some((e) => queueName(e) === "scheduler"));
+    if (schedulers.length > 1) {
+      issue(ctx, ["sidekiqWorkers"], schedulers.map(({ w }) => w.name), "the scheduler queue served by exactly one worker group (scheduled jobs would run twice)");
+    }
+    for (const { w, i } of schedulers) {
+      if (w.replicas !== 1) issue(ctx, ["sidekiqWorkers", i, "replicas"], w.replicas, "1: the group serving the scheduler queue runs exactly one pod");
+    }
+  }
+  if (a.web.dbPool !== undefined && a.web.dbPool < a.web.threads) {
+    issue(ctx, ["web", "dbPool"], a.web.dbPool, `at least web.threads (${a.web.threads}), one connection per thread`);
+  }
+
+  // Data tier: external and embedded settings do not mix.
+  const embeddedOnly = (section: "postgresql" | "redis", keys: string[]) => {
+    if (!a[section].external) return;
+    for (const k of keys) {
+      const value = (a[section] as Record<string, unknown>)[k];
+      if (value !== undefined) issue(ctx, [section, k], value, `nothing: ${section}.${k} configures the embedded server, and ${section}.external is set`);
+    }
+  };
+  embeddedOnly("postgresql", ["image", "storageSize", "storageClassName"]);
+  embeddedOnly("redis", ["image", "persistence", "storageSize", "storageClassName"]);
+  // Embedded servers from another image: pinned, and recent enough for this Mastodon version.
+  const servers = [
+    { section: "postgresql", name: "PostgreSQL", image: a.postgresql.image, minimum: dataServerMinimum("postgresql", version), example: POSTGRES_IMAGE },
+    { section: "redis", name: "Redis", image: a.redis.image, minimum: dataServerMinimum("redis", version), example: REDIS_IMAGE },
+  ] as const;
+  for (const { section, name, image, minimum, example } of servers) {
+    if (image === undefined) continue;
+    const tag = imageTag(image);
+    // A tag that names no version (latest, bookworm, alpine) moves to new majors, which an old data directory refuses.
+    if (!image.includes("@sha256:") && !(tag !== undefined && /^\d/.test(tag))) {
+      issue(ctx, [section, "image"], image, `an image pinned by a version tag or a digest, such as ${example}`);
+      continue;
+    }
+    const v = tag === undefined ? undefined : /^(\d+)(?:\.(\d+))?/.exec(tag);
+    if (v && Number(v[1]) * 100 + Number(v[2] ?? 99) < minimum.major * 100 + minimum.minor) {
+      issue(ctx, [section, "image"], image, `${name} ${minimum.major}${minimum.minor ? `.${minimum.minor}` : ""} or later (Mastodon ${a.version} requires it)`);
+    }
+  }
+  if (a.media.s3) {
+    for (const k of ["storageSize", "storageClassName", "accessMode"] as const) {
+      if (a.media[k] !== undefined) issue(ctx, ["media", k], a.media[k], "nothing: it configures the media volume, and media.s3 is set");
+    }
+  }
+  if ((a.acknowledge.postgresqlMajorFrom === undefined) !== (a.acknowledge.postgresqlUpgradeMethod === undefined)) {
+    const given = a.acknowledge.postgresqlMajorFrom === undefined ? "postgresqlUpgradeMethod" : "postgresqlMajorFrom";
+    issue(ctx, ["acknowledge", given], a.acknowledge[given], "acknowledge.postgresqlMajorFrom and acknowledge.postgresqlUpgradeMethod given together, or neither");
+  }
+  if (a.redis.cache.enabled) {
+    for (const key of Object.keys(a.extraEnv).filter((k) => k.startsWith("CACHE_REDIS_"))) {
+      issue(ctx, ["extraEnv", key], a.extraEnv[key], "nothing while redis.cache.enabled is true: the component points CACHE_REDIS_* at the cache Redis it runs");
+    }
+  }
+  if ((a.secrets.vapidPrivateKey === undefined) !== (a.secrets.vapidPublicKey === undefined)) {
+    const given = a.secrets.vapidPrivateKey === undefined ? "vapidPublicKey" : "vapidPrivateKey";
+    issue(ctx, ["secrets", given], "[secret]", "vapidPrivateKey and vapidPublicKey given together (one key pair), or neither");
+  }
+
+  // TLS: one source of certificates.
+  const sources = (["issuerName", "secretName", "acmeEmail"] as const).filter((k) => a.tls[k] !== undefined);
+  if (sources.length > 1) {
+    issue(ctx, ["tls", sources[1]], a.tls[sources[1]], `only one of tls.issuerName, tls.secretName and tls.acmeEmail (tls.${sources[0]} is set)`);
+  }
+  if (a.tls.issuerKind !== undefined && a.tls.issuerName === undefined) {
+    issue(ctx, ["tls", "issuerKind"], a.tls.issuerKind, "nothing unless tls.issuerName is set");
+  }
+  if (a.tls.installCertManager === true && a.tls.secretName !== undefined) {
+    issue(ctx, ["tls", "installCertManager"], true, "false or nothing: with tls.secretName no certificate is issued");
+  }
+  if (a.tls.acmeServer !== undefined && a.tls.acmeEmail === undefined) {
+    issue(ctx, ["tls", "acmeServer"], a.tls.acmeServer, "nothing unless tls.acmeEmail is set");
+  }
+
+  // Egress gateway: one gateway, and not beside direct egress.
+  const gateway = a.egressGateway;
+  if (gateway) {
+    if (gateway.enabled && gateway.proxyUrl !== undefined) {
+      issue(ctx, ["egressGateway", "proxyUrl"], gateway.proxyUrl, "nothing while egressGateway.enabled is true (the instance runs its own gateway), or enabled false to use this one");
+    }
+    if (!gateway.enabled && gateway.proxyUrl === undefined) {
+      issue(ctx, ["egressGateway", "enabled"], gateway.enabled, "true (run a gateway for this instance), or egressGateway.proxyUrl and egressGateway.namespace (use a MastodonPlatform's)");
+    }
+    if (gateway.proxyUrl !== undefined && gateway.namespace === undefined) {
+      issue(ctx, ["egressGateway", "namespace"], gateway.namespace, "the namespace of the gateway's pods with egressGateway.proxyUrl (a MastodonPlatform's egressGatewayNamespace)");
+    }
+    if (a.allowPublicEgress) {
+      issue(ctx, ["allowPublicEgress"], true, "false with egressGateway: the gateway is the audited way out; direct egress (allowPublicEgress) bypasses it and fails the policy pack");
+    }
+  }
+
+  // Isolation: with egress limited to the cluster, outside services cannot be reached.
+  if (!a.allowPublicEgress) {
+    if (a.smtp && !isInCluster(a.smtp.server, a.clusterCidrs)) {
+      issue(ctx, ["smtp", "server"], a.smtp.server, "an in-cluster Service or an address in clusterCidrs while egress is limited to the cluster (set allowPublicEgress to reach outside mail servers)");
+    }
+    if (a.media.s3 && !isInCluster(new URL(a.media.s3.endpoint).hostname, a.clusterCidrs)) {
+      issue(ctx, ["media", "s3", "endpoint"], a.media.s3.endpoint, "an in-cluster endpoint while egress is limited to the cluster (set allowPublicEgress to reach outside object storage)");
+    }
+    // External data servers given as Outputs are checked when they resolve (see `resolve`).
+    for (const [path, host] of externalDataHosts(a)) {
+      if (typeof host === "string" && !isInCluster(host, a.clusterCidrs)) issue(ctx, path, host, ISOLATED_DATA_HOST);
+    }
+    if (a.tls.acmeEmail !== undefined) {
+      issue(ctx, ["tls", "acmeEmail"], a.tls.acmeEmail, "nothing while egress is limited to the cluster: ACME certificates are for public instances (set allowPublicEgress)");
+    }
+  }
+
+  // The connection budget: every process's pool must fit in max_connections.
+  const budget = connectionBudget(a, workers.length > 0 ? workers : defaultWorkers(version));
+  const available = a.postgresql.maxConnections - RESERVED_CONNECTIONS;
+  if (budget.total > available) {
+    issue(ctx, ["postgresql", "maxConnections"], a.postgresql.maxConnections,
+      `room for every database connection: ${budget.describe} = ${budget.total}, plus ${RESERVED_CONNECTIONS} reserved; raise postgresql.maxConnections to at least ${budget.total + RESERVED_CONNECTIONS} or shrink the pools`);
+  }
+}
+
+/** The operations fields against the rest: backups need the embedded server, the exporter Mastodon 4.4. */
+export function operationsRules(a: ParsedArgs, ctx: z.RefinementCtx) {
+  if (a.postgresql.external && a.backups.enabled === true) {
+    issue(ctx, ["backups", "enabled"], true, "false or nothing while postgresql.external is set: back up an external server with its own tooling");
+  }
+  const version = parseVersion(a.version);
+  if (a.metrics.enabled && version && !atLeast(version, 4, 4)) {
+    issue(ctx, ["metrics", "enabled"], true, `false with version ${a.version}: Mastodon's Prometheus exporter exists from v4.4.0 (before it only the streaming server serves /metrics)`);
+  }
+  for (const key of ["detailed", "serviceMonitor"] as const) {
+    if (a.metrics[key] && !a.metrics.enabled) issue(ctx, ["metrics", key], true, "false or nothing unless metrics.enabled is true");
+  }
+}
+
+interface BudgetInput {
+  web: { replicas: number; processes: number; threads: number; dbPool?: number };
+  streaming: { replicas: number; dbPool: number };
+}
+
+/** Database connections of every process at full load (Mastodon's pools are per process). */
+export function connectionBudget(a: BudgetInput, workers: { name: string; concurrency: number; replicas: number; dbPool?: number }[]) {
+  const web = a.web.replicas * a.web.processes * (a.web.dbPool ?? a.web.threads);
+  const streaming = a.streaming.replicas * a.streaming.dbPool;
+  const sidekiq = workers.map((w) => ({ name: w.name, n: w.replicas * (w.dbPool ?? w.concurrency) }));
+  // On top of the steady processes, at most one of: a version change's surge pods (web and streaming roll out
+  // one extra pod each; sidekiq is recreated) or a migration Job (the pre Job runs before the rollout, the post
+  // Job after it).
+  const surge = a.web.processes * (a.web.dbPool ?? a.web.threads) + a.streaming.dbPool;
+  const transient = Math.max(surge, MIGRATION_CONNECTIONS);
+  const total = web + streaming + sidekiq.reduce((s, w) => s + w.n, 0) + transient;
+  const describe = [`web ${web}`, `streaming ${streaming}`, ...sidekiq.map((w) => `sidekiq ${w.name} ${w.n}`), `rollout surge or migration ${transient}`].join(" + ");
+  return { web, streaming, sidekiq, total, describe };
+}
+
+/** What is risky but allowed in `a`, one sentence per problem, each naming the field and the value. */
+export function argsWarnings(a: Pick<ParsedArgs, "version" | "sidekiqWorkers">): string[] {
+  const warnings: string[] = [];
+  const version = parseVersion(a.version)!;
+  const newest = parseVersion(NEWEST_KNOWN_VERSION)!;
+  if (compareVersions(version, newest) > 0) {
+    warnings.push(`args.version: ${JSON.stringify(a.version)} is newer than the newest release this component knows (${NEWEST_KNOWN_VERSION}); ` +
+      "its images, sidekiq queues and PostgreSQL and Redis requirements are assumed to be those of the 4.x rules: check its release notes");
+  }
+  (a.sidekiqWorkers ?? []).forEach((w, i) => {
+    const names = w.queues.map(queueName);
+    const weighted = w.queues.some((e) => e.includes(","));
+    if (!weighted && names.includes("scheduler") && names[0] !== "scheduler") {
+      warnings.push(`args.sidekiqWorkers[${i}].queues: ${JSON.stringify(w.queues)} has no weights, which sidekiq reads as strict priority: ` +
+        `"scheduler" waits whenever ${names.slice(0, names.indexOf("scheduler")).map((q) => JSON.stringify(q)).join(" or ")} has a backlog; ` +
+        `weight them as Mastodon's chart does (${JSON.stringify(weightedSidekiqQueues(parseVersion(a.version)!).filter((e) => names.includes(queueName(e))))})`);
+    }
+  });
+  return warnings;
+}
