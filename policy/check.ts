@@ -113,19 +113,14 @@ export function resourceValidationArgs(
   return new ResourceArgs(resource, props, config);
 }
 
-/** Methods on the prototype: the args are built once per resource and policy. */
-class ResourceArgs implements ResourceValidationArgs {
+/** A resource as policies see it, with its methods on the prototype: built once per resource and policy. */
+abstract class ResourceView {
   readonly type: string;
   readonly urn: string;
   readonly name: string;
   readonly opts = DEFAULT_OPTIONS;
-  readonly stackTags: ReadonlyMap<string, string> = NO_TAGS;
 
-  constructor(
-    resource: CheckedResource,
-    readonly props: Record<string, any>,
-    private readonly config: CheckConfig | undefined,
-  ) {
+  constructor(resource: CheckedResource, readonly props: Record<string, any>) {
     this.type = resource.type;
     this.urn = urnOf(resource);
     this.name = resource.name;
@@ -137,6 +132,15 @@ class ResourceArgs implements ResourceValidationArgs {
 
   asType(resourceClass: unknown): any {
     return isTypeOf(this.type, resourceClass) ? this.props : undefined;
+  }
+}
+
+/** The args of a resource policy. */
+class ResourceArgs extends ResourceView implements ResourceValidationArgs {
+  readonly stackTags: ReadonlyMap<string, string> = NO_TAGS;
+
+  constructor(resource: CheckedResource, props: Record<string, any>, private readonly config: CheckConfig | undefined) {
+    super(resource, props);
   }
 
   getConfig<T extends object>(): T {
@@ -190,29 +194,13 @@ function validateStack(
   if (outcome instanceof UnknownValueError) findings.push(advisory(policy.name, "", outcome));
 }
 
-/** A resource as a stack policy sees it; methods on the prototype, as a stack may hold tens of thousands. */
-class StackResource implements PolicyResource {
-  readonly props: Record<string, any>;
-  readonly type: string;
-  readonly urn: string;
-  readonly name: string;
-  readonly opts = DEFAULT_OPTIONS;
+/** A resource as a stack policy sees it (a stack may hold tens of thousands). */
+class StackResource extends ResourceView implements PolicyResource {
   readonly dependencies: PolicyResource[] = [];
   readonly propertyDependencies: Record<string, PolicyResource[]> = {};
 
   constructor(resource: CheckedResource) {
-    this.type = resource.type;
-    this.props = unknownCheckingProxy(resource.props);
-    this.urn = urnOf(resource);
-    this.name = resource.name;
-  }
-
-  isType(resourceClass: unknown): boolean {
-    return isTypeOf(this.type, resourceClass);
-  }
-
-  asType(resourceClass: unknown): any {
-    return isTypeOf(this.type, resourceClass) ? this.props : undefined;
+    super(resource, unknownCheckingProxy(resource.props));
   }
 }
 
