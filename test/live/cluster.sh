@@ -18,11 +18,8 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-# shellcheck source=test/live/versions.env
-source "$HERE/versions.env"
-CACHE="${PULUMI_MASTODON_CACHE:-$HOME/.cache/pulumi-mastodon}"
-BIN="$CACHE/bin"
+# shellcheck source=test/live/paths.sh
+source "$HERE/paths.sh"
 STATE_FILE="${LIVE_CLUSTER_STATE:-${TMPDIR:-/tmp}/pulumi-mastodon-live-cluster}"
 # Loopback ports of the control plane; override if they are taken.
 ETCD_PORT="${LIVE_ETCD_PORT:-23790}"

@@ -18,12 +18,8 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-# shellcheck source=test/live/versions.env
-source "$HERE/versions.env"
-
-CACHE="${PULUMI_MASTODON_CACHE:-$HOME/.cache/pulumi-mastodon}"
-BIN="$CACHE/bin"
+# shellcheck source=test/live/paths.sh
+source "$HERE/paths.sh"
 export GOPROXY="${GOPROXY:-https://proxy.golang.org}"
 export GOFLAGS="-mod=mod -buildvcs=false"
 export GOTOOLCHAIN=local
