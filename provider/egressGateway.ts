@@ -20,6 +20,7 @@ import { GATEWAY_PORT, type EgressGatewaySettings } from "./args";
 import { BuildContext, childOpts } from "./context";
 import { instanceLabels, PART_OF } from "./names";
 import { DnsSettings, dnsEgress, GATEWAY_POD_LABELS } from "./network";
+import { topologySpread } from "./workloads/scaling";
 
 export { GATEWAY_PORT };
 /** The uid of Squid's `proxy` user in Debian and Ubuntu. */
@@ -250,6 +251,7 @@ export function egressGatewayResources(placement: GatewayPlacement, settings: Eg
           enableServiceLinks: false,
           securityContext: { runAsNonRoot: true, fsGroup: PROXY_UID, seccompProfile: { type: "RuntimeDefault" } },
           containers: [gatewayContainer(settings)],
+          topologySpreadConstraints: settings.replicas > 1 ? topologySpread(p.podLabels) : undefined,
           volumes: [
             { name: "config", configMap: { name: config.metadata.name } },
             { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },

@@ -5,6 +5,7 @@
  *     those servers from them only; to external ones on their ports, by address (the cluster's ranges) and, as
  *     some network plugins match pod addresses only by pod selectors, by the pods of the Service's namespace;
  *   - the ingress controller to web (3000) and streaming (4000);
+ *   - KEDA's operator to the embedded Redis, when a sidekiq group is scaled by KEDA (it reads the queues' length);
  *   - web and sidekiq, and only they, to the peers they need and on their ports only: the ingress controller's
  *     pods (other instances of the cluster, reached through their route once the Service address is
  *     translated), the configured mail server and object store, and the egress gateway; never every pod on every
@@ -176,6 +177,17 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
       podSelector: { matchLabels: selectorLabels(name, "redis") },
       policyTypes: ["Ingress"],
       ingress: [{ from: [{ podSelector: mastodon }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }],
+    };
+  }
+  // KEDA's operator reads the length of sidekiq's queues for groups it scales: the embedded Redis admits its pods.
+  if (config.redis.embedded && config.sidekiqWorkers.some((w) => w.autoscaling?.scaler === "keda")) {
+    specs["keda-redis"] = {
+      podSelector: { matchLabels: selectorLabels(name, "redis") },
+      policyTypes: ["Ingress"],
+      ingress: [{
+        from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: config.keda.namespace } }, podSelector: { matchLabels: config.keda.operatorPodLabels } }],
+        ports: [{ protocol: "TCP", port: REDIS_PORT }],
+      }],
     };
   }
   if (config.redis.cache.enabled) {

@@ -47,6 +47,30 @@ function operationsFields() {
   };
 }
 
+/** The scaling fields: autoscaling bounds of web, streaming and sidekiq groups, and where KEDA runs. */
+export function scalingFields() {
+  const bounds = {
+    minReplicas: positiveInt("minReplicas").default(1),
+    maxReplicas: positiveInt("maxReplicas"),
+  };
+  const cpuTarget = wholeNumber("a whole percentage of the CPU request", 10, 500);
+  return {
+    autoscaling: strict({ ...bounds, targetCPUUtilizationPercentage: cpuTarget.default(75) }).optional(),
+    sidekiqAutoscaling: strict({
+      ...bounds,
+      scaler: z.enum(["cpu", "keda"], { error: "cpu or keda" }).default("cpu"),
+      targetCPUUtilizationPercentage: cpuTarget.optional(),
+      targetQueueLength: wholeNumber("a whole number of waiting jobs per pod", 1, 1000000).optional(),
+    }).optional(),
+    keda: strict({
+      namespace: k8sName.default("keda"),
+      operatorPodLabels: stringMap("a map of label keys to values", (key) => (LABEL_KEY.test(key) ? undefined : "a label key such as app"), LABEL_VALUE, "a label value (letters, digits, '-', '_', '.')")
+        .refine((m) => Object.keys(m).length > 0, { error: "at least one label" })
+        .default({ app: "keda-operator" }),
+    }).prefault({}),
+  };
+}
+
 /** The fields of MastodonClusterArgs, each with its default and its own rule. */
 export function argsObject(name: string) {
   const component = `MastodonCluster "${name}"`;
@@ -101,8 +125,10 @@ export function argsObject(name: string) {
     accessMode: z.enum(["ReadWriteOnce", "ReadWriteMany"], { error: "ReadWriteOnce or ReadWriteMany" }).optional(),
   }).prefault({});
 
+  const scaling = scalingFields();
   const web = strict({
-    replicas: positiveInt("replicas").default(1),
+    replicas: positiveInt("replicas").optional(),
+    autoscaling: scaling.autoscaling,
     processes: positiveInt("processes").default(2),
     threads: positiveInt("threads").default(5),
     dbPool: positiveInt("dbPool").optional(),
@@ -110,7 +136,8 @@ export function argsObject(name: string) {
   }).prefault({});
 
   const streaming = strict({
-    replicas: positiveInt("replicas").default(1),
+    replicas: positiveInt("replicas").optional(),
+    autoscaling: scaling.autoscaling,
     dbPool: positiveInt("dbPool").default(10),
     resources: resources(DEFAULT_RESOURCES.streaming),
   }).prefault({});
@@ -120,7 +147,8 @@ export function argsObject(name: string) {
     queues: z.array(z.string({ error: "a queue name, optionally weighted, such as \"default\" or \"default,8\"" }).regex(QUEUE_ENTRY, { error: "a queue name, optionally weighted, such as \"default\" or \"default,8\"" }), { error: "a list of queue names" }).min(1, { error: "at least one queue" }),
     concurrency: positiveInt("concurrency").default(10),
     dbPool: positiveInt("dbPool").optional(),
-    replicas: positiveInt("replicas").default(1),
+    replicas: positiveInt("replicas").optional(),
+    autoscaling: scaling.sidekiqAutoscaling,
     resources: resources(DEFAULT_RESOURCES.sidekiq),
   });
 
@@ -213,6 +241,7 @@ export function argsObject(name: string) {
         : MANAGED_ENV.includes(key) ? "a variable the component does not manage (set this one through its own input)"
           : undefined).default({}),
     ...operationsFields(),
+    keda: scaling.keda,
   });
 }
 

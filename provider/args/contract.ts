@@ -149,16 +149,60 @@ export interface MediaStorage {
   storageClassName?: string;
   /**
    * Access mode of the media volume: "ReadWriteOnce" (web and sidekiq pods are then scheduled on
-   * one node, the volume's) or "ReadWriteMany" (needs a storage class that supports it). Defaults
-   * to "ReadWriteOnce".
+   * one node, the volume's, and cannot autoscale) or "ReadWriteMany" (needs a storage class that supports it).
+   * Defaults to "ReadWriteOnce".
    */
   accessMode?: string;
 }
 
+/**
+ * Bounds of an autoscaled process: a HorizontalPodAutoscaler (autoscaling/v2) on CPU then owns its pod count, and the
+ * Deployment leaves `replicas` to it (docs/scaling.md). Not with `replicas`.
+ */
+export interface Autoscaling {
+  /** Fewest pods. Defaults to 1. */
+  minReplicas?: number;
+  /** Most pods; the connection budget counts this many. Required. */
+  maxReplicas: number;
+  /** Average CPU use the autoscaler aims at, in percent of the pods' CPU request. Defaults to 75. */
+  targetCPUUtilizationPercentage?: number;
+}
+
+/**
+ * Bounds of an autoscaled sidekiq group (never the one serving `scheduler`, which runs exactly one pod): on CPU
+ * through a HorizontalPodAutoscaler, or on its queues' backlog through KEDA (docs/scaling.md). Not with `replicas`.
+ */
+export interface SidekiqAutoscaling {
+  /** Fewest pods. Defaults to 1. */
+  minReplicas?: number;
+  /** Most pods; the connection budget counts this many. Required. */
+  maxReplicas: number;
+  /**
+   * What drives the count: "cpu" (a HorizontalPodAutoscaler) or "keda" (a KEDA ScaledObject with one `redis` trigger
+   * per queue of the group, reading the length of sidekiq's list `queue:<name>`; KEDA must be installed in the
+   * cluster, see `keda`). Defaults to "cpu".
+   */
+  scaler?: string;
+  /** With "cpu": average CPU use aimed at, in percent of the pods' CPU request. Defaults to 75. */
+  targetCPUUtilizationPercentage?: number;
+  /** With "keda": jobs waiting in one queue per pod of the group (KEDA's `listLength`). Defaults to 100. */
+  targetQueueLength?: number;
+}
+
+/** KEDA, installed in the cluster by you (its operator and CRDs), for sidekiq groups autoscaled with scaler "keda". */
+export interface Keda {
+  /** Namespace of KEDA's operator, whose pods the NetworkPolicies let reach the embedded Redis. Defaults to "keda". */
+  namespace?: string;
+  /** Labels of KEDA's operator pods. Defaults to {"app": "keda-operator"} (KEDA's manifests and chart). */
+  operatorPodLabels?: { [key: string]: string };
+}
+
 /** The web process (puma, port 3000). */
 export interface Web {
-  /** Pods. Defaults to 1. */
+  /** Pods. Defaults to 1 (or `autoscaling`'s count). */
   replicas?: number;
+  /** Let a HorizontalPodAutoscaler set the pod count on CPU, within these bounds. Defaults to none (`replicas`). */
+  autoscaling?: Autoscaling;
   /** Puma worker processes per pod (WEB_CONCURRENCY). Defaults to 2. */
   processes?: number;
   /** Threads per process (MAX_THREADS). Defaults to 5. */
@@ -171,8 +215,10 @@ export interface Web {
 
 /** The streaming server (Node, port 4000). */
 export interface Streaming {
-  /** Pods (one Node process each). Defaults to 1. */
+  /** Pods (one Node process each). Defaults to 1 (or `autoscaling`'s count). */
   replicas?: number;
+  /** Let a HorizontalPodAutoscaler set the pod count on CPU, within these bounds. Defaults to none (`replicas`). */
+  autoscaling?: Autoscaling;
   /** Database connections per pod (DB_POOL). Defaults to 10. */
   dbPool?: number;
   /** Resources. Defaults to requests 50m/96Mi, limits 500m/384Mi. */
@@ -192,8 +238,10 @@ export interface SidekiqWorker {
   concurrency?: number;
   /** Database connections per process (DB_POOL); at least `concurrency`. Defaults to `concurrency`. */
   dbPool?: number;
-  /** Pods; exactly 1 for the group serving `scheduler`. Defaults to 1. */
+  /** Pods; exactly 1 for the group serving `scheduler`. Defaults to 1 (or `autoscaling`'s count). */
   replicas?: number;
+  /** Let the pod count follow the load, within these bounds (not for the group serving `scheduler`). Defaults to none (`replicas`). */
+  autoscaling?: SidekiqAutoscaling;
   /** Resources. Defaults to requests 100m/384Mi, limits 1 CPU/1Gi. */
   resources?: ContainerResources;
 }
@@ -521,6 +569,8 @@ export interface MastodonClusterArgs {
   admin?: Admin;
   /** Prometheus metrics. Defaults to off. */
   metrics?: Metrics;
+  /** KEDA, for sidekiq groups autoscaled with scaler "keda". Defaults to its operator in namespace "keda". */
+  keda?: Keda;
 }
 
 

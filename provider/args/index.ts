@@ -11,7 +11,7 @@
 export type * from "./contract";
 export * from "./defaults";
 export { mastodonClusterArgsSchema, parseArgs } from "./resolve";
-export type { EgressGatewaySettings, MastodonConfig, SidekiqWorkerConfig } from "./resolve";
-export { argsWarnings, connectionBudget, dataServerMinimum, imageTag, isInCluster } from "./rules";
+export type { AutoscalingConfig, EgressGatewaySettings, MastodonConfig, SidekiqWorkerConfig } from "./resolve";
+export { argsWarnings, connectionBudget, dataServerMinimum, imageTag, isInCluster, maxReplicas } from "./rules";
 export { parsePlatformArgs } from "./platformSchema";
 export type { MastodonPlatformConfig } from "./platformSchema";

@@ -11,7 +11,7 @@ import { ParsedArgs, argsObject } from "./clusterSchema";
 import type { MastodonClusterArgs } from "./contract";
 import { DEFAULT_RESOURCES, GATEWAY_PORT, LETS_ENCRYPT_SERVER, MAX_NAME_LENGTH, POSTGRES_IMAGE, REDIS_IMAGE, defaultWorkers } from "./defaults";
 import { K8S_LABEL, egressGatewayOptions } from "./fields";
-import { ISOLATED_DATA_HOST, argsWarnings, crossFieldRules, isInCluster, operationsRules } from "./rules";
+import { ISOLATED_DATA_HOST, argsWarnings, crossFieldRules, isInCluster, operationsRules, scalingRules } from "./rules";
 
 /** The schema of MastodonClusterArgs for the component named `name`: fields, cross-field rules, resolution. */
 export function mastodonClusterArgsSchema(name: string) {
@@ -19,6 +19,7 @@ export function mastodonClusterArgsSchema(name: string) {
     .superRefine((args, ctx) => {
       crossFieldRules(args, ctx);
       operationsRules(args, ctx);
+      scalingRules(args, ctx);
     })
     .transform((args) => resolve(name, args));
 }
@@ -78,9 +79,14 @@ function resolve(name: string, a: ParsedArgs) {
       storageClassName: a.media.storageClassName,
       accessMode: a.media.accessMode ?? "ReadWriteOnce",
     },
-    web: { ...a.web, dbPool: a.web.dbPool ?? a.web.threads },
-    streaming: a.streaming,
-    sidekiqWorkers: (a.sidekiqWorkers ?? defaultWorkers(version)).map((w) => ({ ...w, dbPool: w.dbPool ?? w.concurrency })),
+    web: { ...a.web, ...scaling(a.web), dbPool: a.web.dbPool ?? a.web.threads },
+    streaming: { ...a.streaming, ...scaling(a.streaming) },
+    sidekiqWorkers: (a.sidekiqWorkers ?? defaultWorkers(version)).map((w) => ({
+      ...w,
+      ...sidekiqScaling(w),
+      dbPool: w.dbPool ?? w.concurrency,
+    })),
+    keda: a.keda,
     secrets: a.secrets,
     smtp: a.smtp,
     clusterCidrs: a.clusterCidrs,
@@ -107,6 +113,31 @@ function resolve(name: string, a: ParsedArgs) {
   };
 }
 
+/** A process's pod count: fixed (`replicas`, 1 by default), or the bounds of the HorizontalPodAutoscaler that sets it. */
+function scaling(p: { replicas?: number; autoscaling?: { minReplicas: number; maxReplicas: number; targetCPUUtilizationPercentage: number } }) {
+  const s = p.autoscaling;
+  return {
+    replicas: s ? s.minReplicas : p.replicas ?? 1,
+    autoscaling: s && ({ scaler: "cpu", minReplicas: s.minReplicas, maxReplicas: s.maxReplicas, targetCPUUtilizationPercentage: s.targetCPUUtilizationPercentage } as AutoscalingConfig),
+  };
+}
+
+/** A sidekiq group's: the same, driven by CPU or by KEDA on its queues. */
+function sidekiqScaling(w: { replicas?: number; autoscaling?: ParsedWorker["autoscaling"] }) {
+  const s = w.autoscaling;
+  return {
+    replicas: s ? s.minReplicas : w.replicas ?? 1,
+    autoscaling: s && <AutoscalingConfig>{
+      scaler: s.scaler,
+      minReplicas: s.minReplicas,
+      maxReplicas: s.maxReplicas,
+      targetCPUUtilizationPercentage: s.targetCPUUtilizationPercentage ?? 75,
+      targetQueueLength: s.targetQueueLength ?? 100,
+    },
+  };
+}
+type ParsedWorker = NonNullable<ParsedArgs["sidekiqWorkers"]>[number];
+
 /** What a gateway is built from (provider/egressGateway.ts). */
 export type EgressGatewaySettings = Required<Pick<z.output<z.ZodObject<typeof egressGatewayOptions>>, keyof typeof egressGatewayOptions>>;
 
@@ -117,6 +148,15 @@ function pickGatewaySettings(g: EgressGatewaySettings): EgressGatewaySettings {
 /** The resolved, validated configuration of one instance. */
 export type MastodonConfig = ReturnType<typeof resolve>;
 export type SidekiqWorkerConfig = MastodonConfig["sidekiqWorkers"][number];
+/** A process's autoscaler, when it has one: its bounds, and what drives it. */
+export interface AutoscalingConfig {
+  scaler: "cpu" | "keda";
+  minReplicas: number;
+  maxReplicas: number;
+  targetCPUUtilizationPercentage: number;
+  /** With KEDA: waiting jobs per pod, per queue. */
+  targetQueueLength?: number;
+}
 
 /** Validates `args` for the component named `name`; throws one error naming every bad field. */
 export function parseArgs(name: string, args: MastodonClusterArgs): MastodonConfig {

@@ -105,7 +105,7 @@ export function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
       issue(ctx, ["sidekiqWorkers"], schedulers.map(({ w }) => w.name), "the scheduler queue served by exactly one worker group (scheduled jobs would run twice)");
     }
     for (const { w, i } of schedulers) {
-      if (w.replicas !== 1) issue(ctx, ["sidekiqWorkers", i, "replicas"], w.replicas, "1: the group serving the scheduler queue runs exactly one pod");
+      if ((w.replicas ?? 1) !== 1) issue(ctx, ["sidekiqWorkers", i, "replicas"], w.replicas, "1: the group serving the scheduler queue runs exactly one pod");
     }
   }
   if (a.web.dbPool !== undefined && a.web.dbPool < a.web.threads) {
@@ -217,6 +217,54 @@ export function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
   }
 }
 
+/** The most pods a process may run: its autoscaler's bound, else its fixed count. */
+export function maxReplicas(p: { replicas?: number; autoscaling?: { maxReplicas: number } }): number {
+  return p.autoscaling?.maxReplicas ?? p.replicas ?? 1;
+}
+
+/**
+ * Scaling: fixed counts or autoscaler bounds, not both; sane bounds; the scheduler's group never scales; and web and
+ * sidekiq autoscale only when their pods may run on several nodes (media in object storage or on a ReadWriteMany
+ * volume: a ReadWriteOnce volume keeps every pod that mounts it on the volume's one node, see mastodonPod.ts).
+ */
+export function scalingRules(a: ParsedArgs, ctx: z.RefinementCtx) {
+  const mediaOnOneNode = a.media.s3 === undefined && (a.media.accessMode ?? "ReadWriteOnce") === "ReadWriteOnce";
+  const check = (path: (string | number)[], p: { replicas?: number; autoscaling?: { minReplicas: number; maxReplicas: number } }, mountsMedia: boolean) => {
+    if (!p.autoscaling) return;
+    if (p.replicas !== undefined) {
+      issue(ctx, [...path, "replicas"], p.replicas, `nothing while ${path.join(".").replace(/\.(\d+)/g, "[$1]")}.autoscaling is set: the autoscaler sets the pod count between minReplicas and maxReplicas`);
+    }
+    if (p.autoscaling.maxReplicas < p.autoscaling.minReplicas) {
+      issue(ctx, [...path, "autoscaling", "maxReplicas"], p.autoscaling.maxReplicas, `at least minReplicas (${p.autoscaling.minReplicas})`);
+    }
+    if (mountsMedia && mediaOnOneNode && p.autoscaling.maxReplicas > 1) {
+      issue(ctx, [...path, "autoscaling"], p.autoscaling,
+        "nothing while media is a ReadWriteOnce volume, which keeps every web and sidekiq pod on its one node: set media.s3 (object storage) " +
+        "or media.accessMode \"ReadWriteMany\" (with a storage class that supports it) so that they can run on several nodes");
+    }
+  };
+  check(["web"], a.web, true);
+  check(["streaming"], a.streaming, false);
+  (a.sidekiqWorkers ?? []).forEach((w, i) => {
+    const path = ["sidekiqWorkers", i];
+    check(path, w, true);
+    const scaling = w.autoscaling;
+    if (!scaling) return;
+    if (w.queues.some((e) => queueName(e) === "scheduler")) {
+      issue(ctx, [...path, "autoscaling"], scaling, "nothing for the group serving the scheduler queue, which must run in exactly one process (scheduled jobs would run twice); move the other queues to a group of their own to scale them");
+    }
+    if (scaling.scaler === "cpu" && scaling.targetQueueLength !== undefined) {
+      issue(ctx, [...path, "autoscaling", "targetQueueLength"], scaling.targetQueueLength, "nothing unless autoscaling.scaler is \"keda\" (the CPU autoscaler does not read the queues)");
+    }
+    if (scaling.scaler === "keda" && a.extraEnv.REDIS_NAMESPACE !== undefined) {
+      issue(ctx, ["extraEnv", "REDIS_NAMESPACE"], a.extraEnv.REDIS_NAMESPACE, "nothing while a sidekiq group scales with KEDA, which reads the queues under their plain names (queue:<name>)");
+    }
+    if (scaling.scaler === "keda" && scaling.targetCPUUtilizationPercentage !== undefined) {
+      issue(ctx, [...path, "autoscaling", "targetCPUUtilizationPercentage"], scaling.targetCPUUtilizationPercentage, "nothing unless autoscaling.scaler is \"cpu\" (KEDA scales this group on its queues' backlog)");
+    }
+  });
+}
+
 /** The operations fields against the rest: backups need the embedded server, the exporter Mastodon 4.4. */
 export function operationsRules(a: ParsedArgs, ctx: z.RefinementCtx) {
   if (a.postgresql.external && a.backups.enabled === true) {
@@ -231,16 +279,17 @@ export function operationsRules(a: ParsedArgs, ctx: z.RefinementCtx) {
   }
 }
 
+type Scaled = { replicas?: number; autoscaling?: { maxReplicas: number } };
 interface BudgetInput {
-  web: { replicas: number; processes: number; threads: number; dbPool?: number };
-  streaming: { replicas: number; dbPool: number };
+  web: Scaled & { processes: number; threads: number; dbPool?: number };
+  streaming: Scaled & { dbPool: number };
 }
 
-/** Database connections of every process at full load (Mastodon's pools are per process). */
-export function connectionBudget(a: BudgetInput, workers: { name: string; concurrency: number; replicas: number; dbPool?: number }[]) {
-  const web = a.web.replicas * a.web.processes * (a.web.dbPool ?? a.web.threads);
-  const streaming = a.streaming.replicas * a.streaming.dbPool;
-  const sidekiq = workers.map((w) => ({ name: w.name, n: w.replicas * (w.dbPool ?? w.concurrency) }));
+/** Database connections of every process at full load (Mastodon's pools are per process), autoscaled ones at their maximum. */
+export function connectionBudget(a: BudgetInput, workers: (Scaled & { name: string; concurrency: number; dbPool?: number })[]) {
+  const web = maxReplicas(a.web) * a.web.processes * (a.web.dbPool ?? a.web.threads);
+  const streaming = maxReplicas(a.streaming) * a.streaming.dbPool;
+  const sidekiq = workers.map((w) => ({ name: w.name, n: maxReplicas(w) * (w.dbPool ?? w.concurrency) }));
   // On top of the steady processes, at most one of: a version change's surge pods (web and streaming roll out
   // one extra pod each; sidekiq is recreated) or a migration Job (the pre Job runs before the rollout, the post
   // Job after it).

@@ -1,6 +1,6 @@
 /**
  * The pod template every Mastodon process (web, streaming, sidekiq, the Jobs) shares: its environment, the private CA it trusts,
- * the media volume and the affinity that keeps a ReadWriteOnce volume's users on one node.
+ * the media volume and the affinity that keeps a ReadWriteOnce volume's users on one node, or else the spread of replicated pods.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,6 +10,7 @@ import { Component, MEDIA_VOLUME_LABEL, componentLabels, instanceLabels, selecto
 import { MASTODON_UID, containerResources, containerSecurityContext, podSecurityContext } from "../containers";
 import { MEDIA_MOUNT_PATH } from "../storage";
 import { CA_BUNDLE_DIR, CA_BUNDLE_FILE, CA_DIR, CA_FILE } from "./env";
+import { topologySpread } from "./scaling";
 
 type Container = k8s.types.input.core.v1.Container;
 type PodTemplateSpec = k8s.types.input.core.v1.PodTemplateSpec;
@@ -36,6 +37,8 @@ export interface MastodonPodSpec {
   component: Component;
   /** Extra pod labels (e.g. the sidekiq worker). */
   labels?: Record<string, string>;
+  /** Spread the pods over nodes and zones (a workload that may run several), selecting them by these labels. */
+  spreadBy?: Record<string, string>;
   container: Omit<Container, "envFrom" | "securityContext" | "resources" | "volumeMounts"> & { name: string };
   resources: ResourceProfile;
   mountsMedia: boolean;
@@ -87,6 +90,8 @@ export function mastodonPodTemplate(ctx: BuildContext, rt: MastodonRuntime, spec
     });
   }
 
+  // Pods held on the media volume's node have nothing to spread over.
+  const spread = spec.spreadBy && !affinity ? topologySpread(spec.spreadBy) : undefined;
   return {
     metadata: { labels, annotations: { [CONFIG_HASH_ANNOTATION]: rt.configHash } },
     spec: {
@@ -94,6 +99,7 @@ export function mastodonPodTemplate(ctx: BuildContext, rt: MastodonRuntime, spec
       automountServiceAccountToken: false,
       restartPolicy: spec.restartPolicy,
       affinity,
+      topologySpreadConstraints: spread,
       initContainers: initContainers.length > 0 ? initContainers : undefined,
       containers: [{
         image: rt.image,
@@ -111,13 +117,4 @@ export function mastodonPodTemplate(ctx: BuildContext, rt: MastodonRuntime, spec
 function instanceLabelsForSelector(name: string) {
   const { "app.kubernetes.io/name": app, "app.kubernetes.io/instance": instance } = instanceLabels(name);
   return { "app.kubernetes.io/name": app, "app.kubernetes.io/instance": instance };
-}
-
-/** A PodDisruptionBudget for a workload with more than one replica. */
-export function disruptionBudget(ctx: BuildContext, id: string, replicas: number, matchLabels: Record<string, string>, component: Component) {
-  if (replicas <= 1) return undefined;
-  return new k8s.policy.v1.PodDisruptionBudget(`${ctx.name}-${id}`, {
-    metadata: { name: `${ctx.name}-${id}`, namespace: ctx.namespace, labels: componentLabels(ctx.name, component) },
-    spec: { maxUnavailable: 1, selector: { matchLabels } },
-  }, ctx.opts);
 }

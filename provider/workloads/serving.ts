@@ -1,17 +1,18 @@
 /**
  * The shape web and streaming share: a Deployment that keeps serving through a rollout, a
- * Service in front of it, and a disruption budget when it has more than one pod.
+ * Service in front of it, a disruption budget when it may have more than one pod, and its autoscaler when it has one.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResourceProfile } from "../args";
 import { BuildContext, childOpts } from "../context";
 import { componentLabels, selectorLabels } from "../names";
-import { MastodonPodSpec, MastodonRuntime, disruptionBudget, mastodonPodTemplate } from "./mastodonPod";
+import { MastodonPodSpec, MastodonRuntime, mastodonPodTemplate } from "./mastodonPod";
+import { Scaling, cpuAutoscaler, deploymentReplicas, disruptionBudget, isReplicated } from "./scaling";
 
 export interface ServingProcess {
   component: "web" | "streaming";
-  replicas: number;
+  scaling: Scaling;
   port: number;
   portName: string;
   resources: ResourceProfile;
@@ -26,7 +27,7 @@ export function servingProcess(ctx: BuildContext, rt: MastodonRuntime, p: Servin
   const deployment = new k8s.apps.v1.Deployment(fullName, {
     metadata: { name: fullName, namespace, labels: componentLabels(name, p.component, config.version.tag) },
     spec: {
-      replicas: p.replicas,
+      replicas: deploymentReplicas(p.scaling),
       revisionHistoryLimit: 3,
       selector: { matchLabels: selector },
       // Keep serving through a version change: a new pod must be ready before an old one stops.
@@ -35,6 +36,7 @@ export function servingProcess(ctx: BuildContext, rt: MastodonRuntime, p: Servin
         component: p.component,
         version: config.version.tag,
         mountsMedia: p.mountsMedia,
+        spreadBy: isReplicated(p.scaling) ? selector : undefined,
         resources: p.resources,
         container: { name: p.component, ...p.container, ports: [{ name: p.portName, containerPort: p.port, protocol: "TCP" }] },
       }),
@@ -51,6 +53,7 @@ export function servingProcess(ctx: BuildContext, rt: MastodonRuntime, p: Servin
     spec: { selector, ports: [{ name: p.portName, port: p.port, targetPort: p.portName, protocol: "TCP" }] },
   }, childOpts(ctx, { dependsOn: [deployment] }));
 
-  disruptionBudget(ctx, p.component, p.replicas, selector, p.component);
-  return { deployment, service };
+  disruptionBudget(ctx, p.component, p.scaling, selector, p.component);
+  const autoscaler = p.scaling.autoscaling ? cpuAutoscaler(ctx, p.component, deployment, p.scaling.autoscaling, p.component) : undefined;
+  return { deployment, service, autoscaler };
 }

@@ -24,7 +24,7 @@ export function streamingDeployment(ctx: BuildContext, rt: MastodonRuntime, depe
   return servingProcess(ctx, rt, {
     component: "streaming",
     // One Node process per pod since 4.3: scale with replicas.
-    replicas: config.streaming.replicas,
+    scaling: config.streaming,
     port: STREAMING_PORT,
     portName: "streaming",
     resources: config.streaming.resources,

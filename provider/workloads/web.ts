@@ -36,7 +36,7 @@ export function webDeployment(ctx: BuildContext, rt: MastodonRuntime, dependsOn:
   const web = ctx.config.web;
   return servingProcess(ctx, rt, {
     component: "web",
-    replicas: web.replicas,
+    scaling: web,
     port: WEB_PORT,
     portName: "http",
     resources: web.resources,

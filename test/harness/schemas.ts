@@ -1,6 +1,6 @@
 /**
  * Validation of every Kubernetes object against the official OpenAPI schemas, through the
- * kubernetes-models packages (core API, cert-manager, Traefik). The packages are ES modules
+ * kubernetes-models packages (core API, cert-manager, Traefik, KEDA). The packages are ES modules
  * only: they are loaded with a native import(), which TypeScript's CommonJS output would
  * otherwise turn into require(). Validation is strict: a property no schema declares is an
  * error (see "Strictness" below).
@@ -14,6 +14,7 @@ function modelPackage(group: string): string | undefined {
   if (group === "" || !group.includes(".") || group.endsWith(".k8s.io")) return "kubernetes-models";
   if (group === "cert-manager.io" || group === "acme.cert-manager.io") return "@kubernetes-models/cert-manager";
   if (group === "traefik.io") return "@kubernetes-models/traefik";
+  if (group === "keda.sh") return "@kubernetes-models/keda";
   return undefined;
 }
 

@@ -73,7 +73,7 @@ describe("args validation", () => {
     ["a version before 4.2", { ...base, version: "v4.1.9" }, ["args.version", '"v4.1.9"', "from v4.2.0 on"]],
     ["a version 5", { ...base, version: "v5.0.0" }, ["args.version", '"v5.0.0"']],
     ["an unknown top-level key", { ...base, replicas: 2 }, ["args: unknown key \"replicas\"", "expected only domain, webDomain, version"]],
-    ["an unknown nested key", { ...base, web: { replica: 2 } }, ['args.web: unknown key "replica"', "expected only replicas, processes, threads, dbPool, resources"]],
+    ["an unknown nested key", { ...base, web: { replica: 2 } }, ['args.web: unknown key "replica"', "expected only replicas, autoscaling, processes, threads, dbPool, resources"]],
     ["zero replicas", { ...base, web: { replicas: 0 } }, ["args.web.replicas", "got 0", "a whole number ≥ 1"]],
     ["negative replicas", { ...base, streaming: { replicas: -1 } }, ["args.streaming.replicas", "got -1", "a whole number ≥ 1"]],
     ["fractional threads", { ...base, web: { threads: 2.5 } }, ["args.web.threads", "got 2.5"]],

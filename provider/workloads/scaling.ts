@@ -1,0 +1,125 @@
+/**
+ * How the processes scale and stay up: the HorizontalPodAutoscaler (CPU) or KEDA ScaledObject (sidekiq's queues)
+ * that owns an autoscaled Deployment's pod count, the topology spread of replicated pods across nodes and zones,
+ * and the disruption budgets. docs/scaling.md explains the choices.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { AutoscalingConfig, SidekiqWorkerConfig } from "../args";
+import { BuildContext, childOpts } from "../context";
+import { Component, componentLabels, instanceLabels } from "../names";
+import { REDIS_PORT, redisHost } from "../redis";
+
+/** Where KEDA's ScaledObject and TriggerAuthentication live (the CRDs of KEDA 2.x). */
+export const KEDA_API_VERSION = "keda.sh/v1alpha1";
+
+/** A process's pod count: fixed, or the bounds its autoscaler moves within. */
+export interface Scaling {
+  replicas: number;
+  autoscaling?: AutoscalingConfig;
+}
+
+/** True when the process may run more than one pod. */
+export function isReplicated(s: Scaling): boolean {
+  return (s.autoscaling?.maxReplicas ?? s.replicas) > 1;
+}
+
+/**
+ * Spread a workload's pods over nodes, and over zones where nodes carry the zone label: a preference
+ * (ScheduleAnyway), so that a one-node cluster or one without zones still schedules every pod; nodes without the
+ * label are simply not scored on it. Counted per ReplicaSet (pod-template-hash), so a rollout spreads its new pods
+ * afresh instead of counting the old ones it is about to stop.
+ */
+export function topologySpread(matchLabels: Record<string, string>): k8s.types.input.core.v1.TopologySpreadConstraint[] {
+  return ["kubernetes.io/hostname", "topology.kubernetes.io/zone"].map((topologyKey) => ({
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable: "ScheduleAnyway",
+    labelSelector: { matchLabels },
+    matchLabelKeys: ["pod-template-hash"],
+  }));
+}
+
+/**
+ * A PodDisruptionBudget for a workload that may run more than one pod: one pod at a time may be evicted
+ * (maxUnavailable 1), whatever the count is when a node drains. At the minimum count this keeps min - 1 pods
+ * serving; a `minAvailable` equal to the minimum would instead forbid every eviction at that count and block node
+ * drains. A workload of one fixed pod gets none: the budget could only block a drain or allow it anyway.
+ */
+export function disruptionBudget(ctx: BuildContext, id: string, scaling: Scaling, matchLabels: Record<string, string>, component: Component) {
+  if (!isReplicated(scaling)) return undefined;
+  return new k8s.policy.v1.PodDisruptionBudget(`${ctx.name}-${id}`, {
+    metadata: { name: `${ctx.name}-${id}`, namespace: ctx.namespace, labels: componentLabels(ctx.name, component) },
+    spec: { maxUnavailable: 1, selector: { matchLabels } },
+  }, ctx.opts);
+}
+
+/**
+ * A Deployment's `replicas`: none when an autoscaler owns the count. With server-side apply the field then has no
+ * value from Pulumi, so an update (a new version) neither resets the count the autoscaler chose nor competes with
+ * it for the field's ownership.
+ */
+export function deploymentReplicas(s: Scaling): number | undefined {
+  return s.autoscaling ? undefined : s.replicas;
+}
+
+/** The HorizontalPodAutoscaler (autoscaling/v2) of a process scaled on CPU. */
+export function cpuAutoscaler(ctx: BuildContext, id: string, deployment: k8s.apps.v1.Deployment, a: AutoscalingConfig, component: Component) {
+  const fullName = `${ctx.name}-${id}`;
+  return new k8s.autoscaling.v2.HorizontalPodAutoscaler(fullName, {
+    metadata: { name: fullName, namespace: ctx.namespace, labels: componentLabels(ctx.name, component) },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name },
+      minReplicas: a.minReplicas,
+      maxReplicas: a.maxReplicas,
+      metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: a.targetCPUUtilizationPercentage } } }],
+    },
+  }, childOpts(ctx, { dependsOn: [deployment] }));
+}
+
+/**
+ * The Redis address as KEDA's operator reaches it, from its own namespace: a bare Service name is qualified with
+ * the instance's namespace.
+ */
+export function kedaRedisAddress(ctx: BuildContext): pulumi.Output<string> {
+  const port = ctx.config.redis.external?.port ?? REDIS_PORT;
+  return pulumi.all([redisHost(ctx.config), ctx.namespace]).apply(([host, namespace]) =>
+    `${host.includes(".") || host.includes(":") ? host : `${host}.${namespace}.svc`}:${port}`);
+}
+
+/** KEDA's credentials for the Redis scaler: the Redis password, read from the instance's env Secret. */
+export function kedaRedisAuthentication(ctx: BuildContext, envSecretName: pulumi.Input<string>) {
+  const fullName = `${ctx.name}-keda-redis`;
+  return new k8s.apiextensions.CustomResource(fullName, {
+    apiVersion: KEDA_API_VERSION,
+    kind: "TriggerAuthentication",
+    metadata: { name: fullName, namespace: ctx.namespace, labels: instanceLabels(ctx.name) },
+    spec: { secretTargetRef: [{ parameter: "password", name: envSecretName, key: "REDIS_PASSWORD" }] },
+  }, childOpts(ctx));
+}
+
+/**
+ * A KEDA ScaledObject for a sidekiq group: one `redis` trigger per queue, on the length of sidekiq's list
+ * `queue:<name>` (the jobs waiting), aiming at `targetQueueLength` waiting jobs per pod; KEDA takes the largest
+ * count the triggers ask for, and creates and owns the HorizontalPodAutoscaler itself (keda-hpa-<name>).
+ */
+export function kedaScaledObject(ctx: BuildContext, worker: SidekiqWorkerConfig, deployment: k8s.apps.v1.Deployment, auth: k8s.apiextensions.CustomResource | undefined) {
+  const a = worker.autoscaling!;
+  const fullName = `${ctx.name}-sidekiq-${worker.name}`;
+  const address = kedaRedisAddress(ctx);
+  return new k8s.apiextensions.CustomResource(fullName, {
+    apiVersion: KEDA_API_VERSION,
+    kind: "ScaledObject",
+    metadata: { name: fullName, namespace: ctx.namespace, labels: componentLabels(ctx.name, "sidekiq") },
+    spec: {
+      scaleTargetRef: { name: deployment.metadata.name },
+      minReplicaCount: a.minReplicas,
+      maxReplicaCount: a.maxReplicas,
+      triggers: worker.queues.map((entry) => ({
+        type: "redis",
+        metadata: { address, listName: `queue:${entry.split(",")[0]}`, listLength: String(a.targetQueueLength) },
+        ...(auth ? { authenticationRef: { name: auth.metadata.name } } : {}),
+      })),
+    },
+  }, childOpts(ctx, { dependsOn: [deployment, ...(auth ? [auth] : [])] }));
+}
