@@ -2,7 +2,7 @@
 # A simulated Kubernetes cluster on loopback, with no container runtime: etcd,
 # kube-apiserver, kube-controller-manager and kube-scheduler, kwok for one node and the pod
 # lifecycle, pre-created PersistentVolumes behind a default StorageClass, cert-manager's controller
-# and CRDs, and Traefik's CRDs. The tools come from toolchain.sh's cache.
+# and CRDs, Traefik's CRDs and KEDA's. The tools come from toolchain.sh's cache.
 #
 #   bash test/live/cluster.sh start   start it (in a new temp folder) and print the environment
 #   bash test/live/cluster.sh env     print the environment of the running cluster
@@ -230,6 +230,11 @@ EOF
   local traefik_dir
   traefik_dir="$(module_dir github.com/traefik/traefik/v3 "$TRAEFIK_VERSION")"
   kubectl apply --server-side -f "$traefik_dir/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml" >/dev/null
+  # KEDA's CRDs (no operator: its images cannot be pulled), from its module, so ScaledObjects are validated.
+  local keda_dir
+  keda_dir="$(module_dir github.com/kedacore/keda/v2 "$KEDA_VERSION")"
+  kubectl apply --server-side -f "$keda_dir/config/crd/bases/keda.sh_scaledobjects.yaml" \
+    -f "$keda_dir/config/crd/bases/keda.sh_triggerauthentications.yaml" >/dev/null
   # cert-manager: its CRDs from its module, its controller with the namespace its chart uses.
   local cm_dir
   cm_dir="$(module_dir github.com/cert-manager/cert-manager "$CERT_MANAGER_VERSION")"

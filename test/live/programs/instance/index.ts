@@ -4,10 +4,10 @@
  * does not serve (see test/live/README.md): every secret is supplied (`secrets`, from the stack's
  * secret config, as a user who keeps their own would), and TLS comes from an existing cert-manager
  * CA ClusterIssuer (`tls.issuerName`), as with a MastodonPlatform. Everything else is the default.
- * Optional config: version, imageRepository, allowPublicEgress (the scenarios that change them).
+ * Optional config: version, imageRepository, allowPublicEgress, scaling (the scenarios that change them).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { MastodonCluster } from "../../../../provider";
+import { MastodonCluster, MastodonClusterArgs } from "../../../../provider";
 
 const config = new pulumi.Config();
 const secret = (key: string) => config.requireSecret(key);
@@ -18,6 +18,8 @@ export function liveInstance(name: string, domain: string): MastodonCluster {
     version: config.get("version"),
     imageRepository: config.get("imageRepository"),
     allowPublicEgress: config.getBoolean("allowPublicEgress"),
+    // The scaling journey's processes, media and database (a JSON object).
+    ...config.getObject<Pick<MastodonClusterArgs, "web" | "streaming" | "sidekiqWorkers" | "media" | "postgresql">>("scaling"),
     tls: {
       issuerName: config.require("issuerName"),
       issuerKind: "ClusterIssuer",
