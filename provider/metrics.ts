@@ -44,6 +44,16 @@ export const METRICS_TARGETS = [
   { component: "streaming", port: STREAMING_PORT },
 ] as const;
 
+/** The headless Service in front of one process's metrics port. */
+export function metricsServiceName(instance: string, component: string): string {
+  return `${instance}-${component}-metrics`;
+}
+
+/** The URL of one process's metrics, through its Service, from any namespace. */
+export function metricsUrl(instance: string, namespace: pulumi.Input<string>, component: string): pulumi.Output<string> {
+  return pulumi.interpolate`http://${metricsServiceName(instance, component)}.${namespace}.svc:${METRICS_PORT}/metrics`;
+}
+
 /** The NetworkPolicy: only the monitoring namespace's pods, only on the metrics ports. */
 export function metricsNetworkPolicySpec(config: MastodonConfig): k8s.types.input.networking.v1.NetworkPolicySpec {
   return {
@@ -74,7 +84,7 @@ export function instanceMetrics(ctx: BuildContext, processes: pulumi.Resource[])
     spec: metricsNetworkPolicySpec(config),
   }, childOpts(ctx));
   const services = METRICS_TARGETS.map(({ component, port }) => {
-    const fullName = `${name}-${component}-metrics`;
+    const fullName = metricsServiceName(name, component);
     return new k8s.core.v1.Service(fullName, {
       metadata: { name: fullName, namespace, labels: { ...componentLabels(name, component), [METRICS_LABEL]: "true" } },
       spec: {

@@ -5,7 +5,8 @@
  *     those servers from them only; to external ones on their ports, by address (the cluster's ranges) and, as
  *     some network plugins match pod addresses only by pod selectors, by the pods of the Service's namespace;
  *   - the ingress controller to web (3000) and streaming (4000);
- *   - KEDA's operator to the embedded Redis, when a sidekiq group is scaled by KEDA (it reads the queues' length);
+ *   - KEDA's operator to the embedded Redis, or to sidekiq's metrics port, when it scales a sidekiq group (it reads
+ *     the queues' length, or their latency);
  *   - web and sidekiq, and only they, to the peers they need and on their ports only: the ingress controller's
  *     pods (other instances of the cluster, reached through their route once the Service address is
  *     translated), the configured mail server and object store, and the egress gateway; never every pod on every
@@ -20,7 +21,9 @@ import { GATEWAY_PORT, type MastodonConfig } from "./args";
 import { BuildContext, childOpts } from "./context";
 import { POSTGRES_PORT } from "./database";
 import { Component, MASTODON_COMPONENTS, instanceLabels, selectorLabels } from "./names";
+import { METRICS_PORT } from "./metrics";
 import { REDIS_PORT } from "./redis";
+import { kedaReads } from "./workloads/scaling";
 import { STREAMING_PORT } from "./workloads/streaming";
 import { WEB_PORT } from "./workloads/web";
 
@@ -179,15 +182,22 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
       ingress: [{ from: [{ podSelector: mastodon }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }],
     };
   }
-  // KEDA's operator reads the length of sidekiq's queues for groups it scales: the embedded Redis admits its pods.
-  if (config.redis.embedded && config.sidekiqWorkers.some((w) => w.autoscaling?.scaler === "keda")) {
+  // KEDA's operator reads the length of sidekiq's queues in the embedded Redis, or their latency from the sidekiq
+  // pods' exporter, for the groups it scales: its pods alone are admitted, on that port alone.
+  const keda = kedaReads(config);
+  const kedaOperator: Peer = { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: config.keda.namespace } }, podSelector: { matchLabels: config.keda.operatorPodLabels } };
+  if (config.redis.embedded && keda.backlog) {
     specs["keda-redis"] = {
       podSelector: { matchLabels: selectorLabels(name, "redis") },
       policyTypes: ["Ingress"],
-      ingress: [{
-        from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: config.keda.namespace } }, podSelector: { matchLabels: config.keda.operatorPodLabels } }],
-        ports: [{ protocol: "TCP", port: REDIS_PORT }],
-      }],
+      ingress: [{ from: [kedaOperator], ports: [{ protocol: "TCP", port: REDIS_PORT }] }],
+    };
+  }
+  if (keda.latency) {
+    specs["keda-metrics"] = {
+      podSelector: { matchLabels: selectorLabels(name, "sidekiq") },
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [kedaOperator], ports: [{ protocol: "TCP", port: METRICS_PORT }] }],
     };
   }
   if (config.redis.cache.enabled) {

@@ -61,6 +61,7 @@ export function scalingFields() {
       scaler: z.enum(["cpu", "keda"], { error: "cpu or keda" }).default("cpu"),
       targetCPUUtilizationPercentage: cpuTarget.optional(),
       targetQueueLength: wholeNumber("a whole number of waiting jobs per pod", 1, 1000000).optional(),
+      targetQueueLatencySeconds: wholeNumber("a whole number of seconds", 1, 86400).optional(),
     }).optional(),
     keda: strict({
       namespace: k8sName.default("keda"),

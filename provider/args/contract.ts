@@ -170,7 +170,8 @@ export interface Autoscaling {
 
 /**
  * Bounds of an autoscaled sidekiq group (never the one serving `scheduler`, which runs exactly one pod): on CPU
- * through a HorizontalPodAutoscaler, or on its queues' backlog through KEDA (docs/scaling.md). Not with `replicas`.
+ * through a HorizontalPodAutoscaler, or on its queues' backlog or latency through KEDA (docs/scaling.md). Not with
+ * `replicas`.
  */
 export interface SidekiqAutoscaling {
   /** Fewest pods. Defaults to 1. */
@@ -187,11 +188,21 @@ export interface SidekiqAutoscaling {
   targetCPUUtilizationPercentage?: number;
   /** With "keda": jobs waiting in one queue per pod of the group (KEDA's `listLength`). Defaults to 100. */
   targetQueueLength?: number;
+  /**
+   * With "keda": scale on how long each queue's oldest job has waited instead of the backlog, keeping it near this
+   * many seconds (Mastodon's exporter's `sidekiq_queue_latency_seconds`, read from the group's pods by KEDA's
+   * `metrics-api` scaler; needs `metrics.enabled` and `metrics.detailed`, Mastodon 4.4+). Not with
+   * `targetQueueLength`. Defaults to none (the backlog).
+   */
+  targetQueueLatencySeconds?: number;
 }
 
 /** KEDA, installed in the cluster by you (its operator and CRDs), for sidekiq groups autoscaled with scaler "keda". */
 export interface Keda {
-  /** Namespace of KEDA's operator, whose pods the NetworkPolicies let reach the embedded Redis. Defaults to "keda". */
+  /**
+   * Namespace of KEDA's operator, whose pods the NetworkPolicies let reach the embedded Redis (backlog) or the sidekiq
+   * pods' metrics port (latency). Defaults to "keda".
+   */
   namespace?: string;
   /** Labels of KEDA's operator pods. Defaults to {"app": "keda-operator"} (KEDA's manifests and chart). */
   operatorPodLabels?: { [key: string]: string };

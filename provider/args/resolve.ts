@@ -132,7 +132,9 @@ function sidekiqScaling(w: { replicas?: number; autoscaling?: ParsedWorker["auto
       minReplicas: s.minReplicas,
       maxReplicas: s.maxReplicas,
       targetCPUUtilizationPercentage: s.targetCPUUtilizationPercentage ?? 75,
-      targetQueueLength: s.targetQueueLength ?? 100,
+      // KEDA reads one of them: the latency when it is given, else the backlog.
+      targetQueueLength: s.targetQueueLatencySeconds === undefined ? s.targetQueueLength ?? 100 : undefined,
+      targetQueueLatencySeconds: s.targetQueueLatencySeconds,
     },
   };
 }
@@ -154,8 +156,10 @@ export interface AutoscalingConfig {
   minReplicas: number;
   maxReplicas: number;
   targetCPUUtilizationPercentage: number;
-  /** With KEDA: waiting jobs per pod, per queue. */
+  /** With KEDA on the backlog: waiting jobs per pod, per queue. */
   targetQueueLength?: number;
+  /** With KEDA on the latency: the oldest job's wait to keep each queue near, in seconds. */
+  targetQueueLatencySeconds?: number;
 }
 
 /** Validates `args` for the component named `name`; throws one error naming every bad field. */

@@ -256,7 +256,18 @@ export function scalingRules(a: ParsedArgs, ctx: z.RefinementCtx) {
     if (scaling.scaler === "cpu" && scaling.targetQueueLength !== undefined) {
       issue(ctx, [...path, "autoscaling", "targetQueueLength"], scaling.targetQueueLength, "nothing unless autoscaling.scaler is \"keda\" (the CPU autoscaler does not read the queues)");
     }
-    if (scaling.scaler === "keda" && a.extraEnv.REDIS_NAMESPACE !== undefined) {
+    if (scaling.targetQueueLatencySeconds !== undefined) {
+      const at = [...path, "autoscaling", "targetQueueLatencySeconds"];
+      const version = parseVersion(a.version);
+      if (scaling.scaler !== "keda") issue(ctx, at, scaling.targetQueueLatencySeconds, 'nothing unless autoscaling.scaler is "keda" (the CPU autoscaler does not read the queues)');
+      else if (scaling.targetQueueLength !== undefined) issue(ctx, at, scaling.targetQueueLatencySeconds, "nothing beside autoscaling.targetQueueLength: KEDA scales the group on the backlog or on the latency, one of them");
+      else if (!a.metrics.enabled || !a.metrics.detailed) {
+        issue(ctx, at, scaling.targetQueueLatencySeconds, "nothing unless metrics.enabled and metrics.detailed are true: the queues' latency comes from Mastodon's exporter (sidekiq_queue_latency_seconds), which only its detailed metrics include");
+      } else if (version && !atLeast(version, 4, 4)) {
+        issue(ctx, at, scaling.targetQueueLatencySeconds, `nothing with version ${a.version}: Mastodon's exporter exists from v4.4.0`);
+      }
+    }
+    if (scaling.scaler === "keda" && scaling.targetQueueLatencySeconds === undefined && a.extraEnv.REDIS_NAMESPACE !== undefined) {
       issue(ctx, ["extraEnv", "REDIS_NAMESPACE"], a.extraEnv.REDIS_NAMESPACE, "nothing while a sidekiq group scales with KEDA, which reads the queues under their plain names (queue:<name>)");
     }
     if (scaling.scaler === "keda" && scaling.targetCPUUtilizationPercentage !== undefined) {

@@ -1,11 +1,12 @@
 /**
- * How the processes scale and stay up: the HorizontalPodAutoscaler (CPU) or KEDA ScaledObject (sidekiq's queues)
+ * How the processes scale and stay up: the HorizontalPodAutoscaler (CPU) or KEDA ScaledObject (sidekiq's queues:
+ * their backlog in Redis, or their latency from Mastodon's exporter)
  * that owns an autoscaled Deployment's pod count, the topology spread of replicated pods across nodes and zones,
  * and the disruption budgets. docs/scaling.md explains the choices.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { AutoscalingConfig, SidekiqWorkerConfig } from "../args";
+import type { AutoscalingConfig, MastodonConfig, SidekiqWorkerConfig } from "../args";
 import { BuildContext, childOpts } from "../context";
 import { Component, componentLabels, instanceLabels } from "../names";
 import { REDIS_PORT, redisHost } from "../redis";
@@ -98,15 +99,50 @@ export function kedaRedisAuthentication(ctx: BuildContext, envSecretName: pulumi
   }, childOpts(ctx));
 }
 
+/** Which sidekiq groups KEDA scales, and on what: the backlog (Redis) or the latency (the exporter). */
+export function kedaReads(config: MastodonConfig): { backlog: boolean; latency: boolean } {
+  const keda = config.sidekiqWorkers.map((w) => w.autoscaling).filter((a) => a?.scaler === "keda");
+  return { backlog: keda.some((a) => a!.targetQueueLatencySeconds === undefined), latency: keda.some((a) => a!.targetQueueLatencySeconds !== undefined) };
+}
+
+/** One queue's trigger: the length of sidekiq's list `queue:<name>` in Redis, or its latency from the exporter. */
+function queueTrigger(ctx: BuildContext, queue: string, a: AutoscalingConfig, auth: k8s.apiextensions.CustomResource | undefined, metricsUrl: pulumi.Input<string>) {
+  if (a.targetQueueLatencySeconds !== undefined) {
+    // Each sidekiq process reports the queues it serves; KEDA asks every ready pod behind the metrics Service and
+    // keeps the largest answer (pods of other groups do not report this queue: their error is ignored). "Value":
+    // the count grows in proportion to the latency over its target.
+    return {
+      type: "metrics-api",
+      metricType: "Value",
+      metadata: {
+        url: metricsUrl,
+        format: "prometheus",
+        valueLocation: `sidekiq_queue_latency_seconds{queue="${queue}"}`,
+        targetValue: String(a.targetQueueLatencySeconds),
+        aggregateFromKubeServiceEndpoints: "true",
+        aggregationType: "max",
+      },
+    };
+  }
+  return {
+    type: "redis",
+    metadata: { address: kedaRedisAddress(ctx), listName: `queue:${queue}`, listLength: String(a.targetQueueLength) },
+    ...(auth ? { authenticationRef: { name: auth.metadata.name } } : {}),
+  };
+}
+
 /**
- * A KEDA ScaledObject for a sidekiq group: one `redis` trigger per queue, on the length of sidekiq's list
- * `queue:<name>` (the jobs waiting), aiming at `targetQueueLength` waiting jobs per pod; KEDA takes the largest
- * count the triggers ask for, and creates and owns the HorizontalPodAutoscaler itself (keda-hpa-<name>).
+ * A KEDA ScaledObject for a sidekiq group: one trigger per queue, on the jobs waiting in it (`targetQueueLength` per
+ * pod) or on its oldest job's wait (`targetQueueLatencySeconds`, read at `metricsUrl`); KEDA takes the largest count the triggers ask for,
+ * and creates and owns the HorizontalPodAutoscaler itself (keda-hpa-<name>).
  */
-export function kedaScaledObject(ctx: BuildContext, worker: SidekiqWorkerConfig, deployment: k8s.apps.v1.Deployment, auth: k8s.apiextensions.CustomResource | undefined) {
+export function kedaScaledObject(
+  ctx: BuildContext, worker: SidekiqWorkerConfig, deployment: k8s.apps.v1.Deployment,
+  auth: k8s.apiextensions.CustomResource | undefined, metricsUrl: pulumi.Input<string>,
+) {
   const a = worker.autoscaling!;
   const fullName = `${ctx.name}-sidekiq-${worker.name}`;
-  const address = kedaRedisAddress(ctx);
+  const usesAuth = auth !== undefined && a.targetQueueLatencySeconds === undefined;
   return new k8s.apiextensions.CustomResource(fullName, {
     apiVersion: KEDA_API_VERSION,
     kind: "ScaledObject",
@@ -115,11 +151,7 @@ export function kedaScaledObject(ctx: BuildContext, worker: SidekiqWorkerConfig,
       scaleTargetRef: { name: deployment.metadata.name },
       minReplicaCount: a.minReplicas,
       maxReplicaCount: a.maxReplicas,
-      triggers: worker.queues.map((entry) => ({
-        type: "redis",
-        metadata: { address, listName: `queue:${entry.split(",")[0]}`, listLength: String(a.targetQueueLength) },
-        ...(auth ? { authenticationRef: { name: auth.metadata.name } } : {}),
-      })),
+      triggers: worker.queues.map((entry) => queueTrigger(ctx, entry.split(",")[0], a, usesAuth ? auth : undefined, metricsUrl)),
     },
-  }, childOpts(ctx, { dependsOn: [deployment, ...(auth ? [auth] : [])] }));
+  }, childOpts(ctx, { dependsOn: [deployment, ...(usesAuth ? [auth!] : [])] }));
 }

@@ -5,10 +5,11 @@ import type { SidekiqWorkerConfig } from "../args";
 import { BuildContext, childOpts } from "../context";
 import { SIDEKIQ_WORKER_LABEL, componentLabels, selectorLabels } from "../names";
 import { execProbe } from "../containers";
+import { metricsUrl } from "../metrics";
 import { atLeast } from "../versions";
 import { processEnv } from "./env";
 import { MastodonRuntime, mastodonPodTemplate } from "./mastodonPod";
-import { cpuAutoscaler, deploymentReplicas, disruptionBudget, isReplicated, kedaRedisAuthentication, kedaScaledObject } from "./scaling";
+import { cpuAutoscaler, deploymentReplicas, disruptionBudget, isReplicated, kedaReads, kedaRedisAuthentication, kedaScaledObject } from "./scaling";
 
 /** Written by sidekiq once it processes jobs (Mastodon 4.3 on). */
 export const SIDEKIQ_READY_FILE = "/opt/mastodon/tmp/sidekiq_process_has_started_and_will_begin_processing_jobs";
@@ -21,7 +22,7 @@ export function sidekiqCommand(worker: SidekiqWorkerConfig): string[] {
 export function sidekiqDeployments(ctx: BuildContext, rt: MastodonRuntime, dependsOn: pulumi.Input<pulumi.Resource>[]) {
   const { name, namespace, config } = ctx;
   // KEDA reads the Redis password, when there is one, from the env Secret (REDIS_PASSWORD).
-  const kedaAuth = config.sidekiqWorkers.some((w) => w.autoscaling?.scaler === "keda") && (config.redis.embedded || config.redis.external?.password !== undefined)
+  const kedaAuth = kedaReads(config).backlog && (config.redis.embedded || config.redis.external?.password !== undefined)
     ? kedaRedisAuthentication(ctx, rt.secretName)
     : undefined;
   return config.sidekiqWorkers.map((worker) => {
@@ -58,7 +59,7 @@ export function sidekiqDeployments(ctx: BuildContext, rt: MastodonRuntime, depen
     const scaler = worker.autoscaling?.scaler;
     if (scaler === "cpu") cpuAutoscaler(ctx, `sidekiq-${worker.name}`, deployment, worker.autoscaling!, "sidekiq");
     // KEDA makes the HorizontalPodAutoscaler itself: never a second one for the same Deployment.
-    if (scaler === "keda") kedaScaledObject(ctx, worker, deployment, kedaAuth);
+    if (scaler === "keda") kedaScaledObject(ctx, worker, deployment, kedaAuth, metricsUrl(name, namespace, "sidekiq"));
     return deployment;
   });
 }

@@ -174,6 +174,61 @@ describe("scaling without autoscalers", () => {
   });
 });
 
+describe("KEDA on the queues' latency", () => {
+  const latency = (extra: Partial<MastodonClusterArgs> = {}): MastodonClusterArgs => ({
+    ...base, media: { s3 }, metrics: { enabled: true, detailed: true }, postgresql: { maxConnections: 200 },
+    sidekiqWorkers: [{ name: "scheduler", queues: ["scheduler"] }, { name: "rest", queues: ["default,8", "push"], autoscaling: { maxReplicas: 4, scaler: "keda", targetQueueLatencySeconds: 30 } },
+      { name: "mail", queues: ["ingress", "mailers", "pull", "fasp"] }],
+    ...extra,
+  });
+  let stack: Stack;
+  before(async () => {
+    ({ stack } = await deploy(latency()));
+  });
+
+  it("reads each queue's sidekiq_queue_latency_seconds from every sidekiq pod's exporter, keeping the largest", () => {
+    const so = stack.get(SCALED_OBJECT, "social-sidekiq-rest").inputs.spec;
+    assert.deepEqual(so.triggers, ["default", "push"].map((queue) => ({
+      type: "metrics-api",
+      metricType: "Value",
+      metadata: {
+        url: "http://social-sidekiq-metrics.social.svc:9394/metrics",
+        format: "prometheus",
+        valueLocation: `sidekiq_queue_latency_seconds{queue="${queue}"}`,
+        targetValue: "30",
+        aggregateFromKubeServiceEndpoints: "true",
+        aggregationType: "max",
+      },
+    })));
+    // The URL names the Service the metrics module creates, in front of the sidekiq pods' exporter port.
+    const service = stack.get(KIND.Service, "social-sidekiq-metrics").inputs;
+    assert.equal(service.metadata.name, "social-sidekiq-metrics");
+    assert.deepEqual(service.spec.ports.map((p: any) => p.port), [9394]);
+  });
+
+  it("needs no Redis credentials, and lets KEDA's operator reach the sidekiq pods' metrics port only", async () => {
+    assert.equal(stack.ofType(TRIGGER_AUTH).length, 0);
+    assert.equal(stack.find(KIND.NetworkPolicy, "social-keda-redis"), undefined);
+    const policy = stack.get(KIND.NetworkPolicy, "social-keda-metrics").inputs.spec;
+    assert.equal(policy.podSelector.matchLabels["app.kubernetes.io/component"], "sidekiq");
+    assert.deepEqual(policy.ingress, [{
+      from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "keda" } }, podSelector: { matchLabels: { app: "keda-operator" } } }],
+      ports: [{ protocol: "TCP", port: 9394 }],
+    }]);
+    assert.deepEqual(await schemaErrors(stack.resources), []);
+    assert.deepEqual(runPolicies(stack.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }))), []);
+  });
+
+  it("refuses the latency without the exporter's detailed metrics, beside a backlog target, on CPU, or before 4.4", () => {
+    const worker = (autoscaling: object) => [{ name: "scheduler", queues: ["scheduler"] }, { name: "rest", queues: rest, autoscaling: { maxReplicas: 4, ...autoscaling } }];
+    assert.match(refusal(latency({ metrics: { enabled: true } })), /args\.sidekiqWorkers\[1\]\.autoscaling\.targetQueueLatencySeconds: got 30; expected nothing unless metrics\.enabled and metrics\.detailed are true/);
+    assert.match(refusal(latency({ sidekiqWorkers: worker({ scaler: "keda", targetQueueLatencySeconds: 30, targetQueueLength: 5 }) })), /beside autoscaling\.targetQueueLength/);
+    assert.match(refusal(latency({ sidekiqWorkers: worker({ targetQueueLatencySeconds: 30 }) })), /nothing unless autoscaling\.scaler is "keda"/);
+    assert.match(refusal(latency({ version: "v4.3.9", metrics: {}, sidekiqWorkers: [{ name: "scheduler", queues: ["scheduler"] }, { name: "rest", queues: ["default", "push", "ingress", "mailers", "pull"], autoscaling: { maxReplicas: 4, scaler: "keda", targetQueueLatencySeconds: 30 } }] })),
+      /targetQueueLatencySeconds: got 30; expected nothing unless metrics\.enabled/);
+  });
+});
+
 describe("the connection budget of autoscaled processes", () => {
   it("counts every process at its maximum, not its minimum", () => {
     const args = { ...base, media: { s3 }, web: { autoscaling: { minReplicas: 1, maxReplicas: 4 } } };
