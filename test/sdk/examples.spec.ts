@@ -160,7 +160,7 @@ describe("examples", () => {
       assert.deepEqual(problems, [
         "social: missing required domain",
         `social.domian: not an input (expected one of ${Object.keys(cluster.inputProperties).join(", ")})`,
-        "social.web.replica: not an input (expected one of replicas, processes, threads, dbPool, resources)",
+        "social.web.replica: not an input (expected one of replicas, autoscaling, processes, threads, dbPool, resources)",
       ]);
     });
   });
