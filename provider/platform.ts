@@ -89,6 +89,11 @@ export class MastodonPlatform extends pulumi.ComponentResource {
   public readonly ingressControllerNamespace!: pulumi.Output<string>;
   /** Cluster DNS name of the ingress controller's Service, where a lab's names should point. */
   public readonly ingressServiceHost!: pulumi.Output<string>;
+  /**
+   * The installed Traefik's Service addresses (its ClusterIPs), where a lab's names resolve: instances'
+   * `ingress.controllerAddresses`. Empty without `installTraefik` (on k3s, read the kube-system/traefik Service).
+   */
+  public readonly ingressServiceAddresses!: pulumi.Output<string[]>;
   /** URL of the shared egress gateway (instances' `egressGateway.proxyUrl`); empty without one. */
   public readonly egressProxyUrl!: pulumi.Output<string>;
   /** Namespace of the shared egress gateway's pods (instances' `egressGateway.namespace`); empty without one. */
@@ -134,6 +139,7 @@ export class MastodonPlatform extends pulumi.ComponentResource {
     // k3s's own Traefik, unless the platform installs one.
     let controllerNamespace = pulumi.output("kube-system");
     let serviceHost = pulumi.output("traefik.kube-system.svc.cluster.local");
+    let serviceAddresses = pulumi.output<string[]>([]);
     if (config.installTraefik) {
       const namespace = new k8s.core.v1.Namespace(`${name}-traefik`, {
         metadata: { name: config.traefikNamespace, labels: labels(name) },
@@ -142,7 +148,7 @@ export class MastodonPlatform extends pulumi.ComponentResource {
         metadata: { name: "traefik", namespace: namespace.metadata.name, labels: labels(name) },
         spec: traefikNetworkPolicySpec(config),
       }, child);
-      new k8s.helm.v4.Chart(`${name}-traefik`, {
+      const chart = new k8s.helm.v4.Chart(`${name}-traefik`, {
         chart: "traefik",
         version: TRAEFIK_CHART_VERSION,
         repositoryOpts: { repo: TRAEFIK_CHART_REPO },
@@ -152,6 +158,10 @@ export class MastodonPlatform extends pulumi.ComponentResource {
       controllerNamespace = namespace.metadata.name;
       // The chart names its Service after the release, which helm.v4.Chart names after the resource.
       serviceHost = pulumi.interpolate`${name}-traefik.${namespace.metadata.name}.svc.cluster.local`;
+      // Its addresses are the cluster's to choose: read once the chart has made the Service.
+      const serviceId = pulumi.all([namespace.metadata.name, chart.resources]).apply(([ns]) => `${ns}/${name}-traefik`);
+      const service = k8s.core.v1.Service.get(`${name}-traefik-service`, serviceId, { parent: this, dependsOn: [chart] });
+      serviceAddresses = service.spec.clusterIPs;
     }
 
     // The shared egress gateway: Mastodon's web and sidekiq pods of any namespace may use it.
@@ -188,6 +198,7 @@ export class MastodonPlatform extends pulumi.ComponentResource {
     this.caCertificate = caCertificate;
     this.ingressControllerNamespace = controllerNamespace;
     this.ingressServiceHost = serviceHost;
+    this.ingressServiceAddresses = serviceAddresses;
     this.egressProxyUrl = egressProxyUrl;
     this.egressGatewayNamespace = egressGatewayNamespace;
     this.registerOutputs({
@@ -196,6 +207,7 @@ export class MastodonPlatform extends pulumi.ComponentResource {
       caCertificate: this.caCertificate,
       ingressControllerNamespace: this.ingressControllerNamespace,
       ingressServiceHost: this.ingressServiceHost,
+      ingressServiceAddresses: this.ingressServiceAddresses,
       egressProxyUrl: this.egressProxyUrl,
       egressGatewayNamespace: this.egressGatewayNamespace,
     });

@@ -52,7 +52,7 @@ export function describeIssues(issues: ReadonlyArray<z.core.$ZodIssue>, prefix: 
   });
 }
 
-function isDeferred(value: unknown): value is pulumi.Output<unknown> | Promise<unknown> {
+export function isDeferred(value: unknown): value is pulumi.Output<unknown> | Promise<unknown> {
   return pulumi.Output.isInstance(value) || value instanceof Promise;
 }
 
@@ -74,6 +74,14 @@ export function deferrable<T extends z.ZodType>(component: string, path: string,
     }
     return result.data;
   });
+}
+
+/**
+ * A list typed `pulumi.Input<pulumi.Input<T>[]>`: a plain list is checked now; a list that is an Output, or holds
+ * one, is checked whole when it resolves.
+ */
+export function deferrableList<T extends z.ZodType>(component: string, path: string, schema: T) {
+  return z.preprocess((value) => (Array.isArray(value) && value.some(isDeferred) ? pulumi.all(value) : value), deferrable(component, path, schema));
 }
 
 function checkResolved<T extends z.ZodType>(component: string, path: string, schema: T, value: unknown): z.output<T> {

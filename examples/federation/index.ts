@@ -6,7 +6,8 @@
  *                            and Traefik when the cluster has none (`installTraefik`)
  *   coredns-custom           *.fediverse.test → CNAME to the Traefik Service (dns.ts)
  *   Mailpit                  catches the instances' mail in namespace `mail` (mailpit.ts)
- *   MastodonCluster one/two  egress limited to the cluster CIDRs (the components' default)
+ *   MastodonCluster one/two  egress limited to the cluster CIDRs (the components' default); Mastodon may
+ *                            fetch from one private address only, the Traefik Service's (the other instance)
  *
  * Stack config: `installTraefik` (default false: k3s's Traefik), `apiServerCidrs` (required with
  * installTraefik, e.g. `pulumi config set --path 'apiServerCidrs[0]' 172.18.0.2/32`), `version`
@@ -16,7 +17,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MastodonCluster, MastodonPlatform } from "../../provider";
 import { labDns } from "./dns";
 import { MAILPIT_HOST, MAILPIT_PORTS, mailpit } from "./mailpit";
-import { k3sTraefikAccessLogs } from "./traefik";
+import { k3sTraefikAccessLogs, k3sTraefikAddresses } from "./traefik";
 
 const LAB_DOMAIN = "fediverse.test";
 const PLATFORM_NAME = "lab";
@@ -28,6 +29,8 @@ const version = config.get("version");
 
 const platform = new MastodonPlatform(PLATFORM_NAME, { installTraefik, ...(apiServerCidrs ? { apiServerCidrs } : {}) });
 if (!installTraefik) k3sTraefikAccessLogs();
+// Where the lab's names resolve (the Traefik Service): the one private address Mastodon may fetch from.
+const ingressAddresses = installTraefik ? platform.ingressServiceAddresses : k3sTraefikAddresses();
 
 labDns(LAB_DOMAIN, platform.ingressServiceHost);
 mailpit();
@@ -37,7 +40,7 @@ function instance(name: string): MastodonCluster {
     domain: `${name}.${LAB_DOMAIN}`,
     ...(version ? { version } : {}),
     tls: { issuerName: platform.issuerName, caCertificate: platform.caCertificate },
-    ingress: { controllerNamespace: platform.ingressControllerNamespace },
+    ingress: { controllerNamespace: platform.ingressControllerNamespace, controllerAddresses: ingressAddresses },
     smtp: { server: MAILPIT_HOST, port: MAILPIT_PORTS.smtp },
   });
 }

@@ -6,7 +6,7 @@
  * (the platform's Traefik has that too).
  */
 import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { TRAEFIK_READ_TIMEOUT } from "../../provider/ingress";
 
 /**
@@ -38,4 +38,13 @@ export function k3sTraefikAccessLogs(opts: pulumi.CustomResourceOptions = {}): k
     metadata: { name: "traefik", namespace: "kube-system" },
     spec: { valuesContent: K3S_TRAEFIK_VALUES },
   }, opts);
+}
+
+/**
+ * The addresses of k3s's Traefik Service (kube-system/traefik), read from the cluster: where the lab's names
+ * resolve, so the only private addresses the instances' Mastodon may request (`ingress.controllerAddresses`).
+ * The platform's Traefik gives its own as `ingressServiceAddresses`.
+ */
+export function k3sTraefikAddresses(opts: pulumi.CustomResourceOptions = {}): pulumi.Output<string[]> {
+  return k8s.core.v1.Service.get("k3s-traefik-service", "kube-system/traefik", opts).spec.clusterIPs;
 }

@@ -3,11 +3,11 @@
  * involve several fields are in rules.ts; the resolved configuration is built in resolve.ts.
  */
 import { z } from "zod";
-import { deferrable } from "../validation";
+import { deferrable, deferrableList } from "../validation";
 import { DEFAULT_IMAGE_REPOSITORY, DEFAULT_STREAMING_IMAGE_REPOSITORY, DEFAULT_VERSION, MINIMUM_VERSION } from "../versions";
 import { DEFAULT_BACKUP_DEADLINE_SECONDS, DEFAULT_CLUSTER_CIDRS, DEFAULT_METRICS_NAMESPACE, DEFAULT_MIGRATION_DEADLINE_SECONDS, DEFAULT_RESOURCES, MANAGED_ENV } from "./defaults";
 import {
-  ENV_NAME, K8S_LABEL, LABEL_KEY, LABEL_VALUE, MASTODON_USERNAME, QUEUE_ENTRY, cidr, clusterDns, cronSchedule, dnsName,
+  ENV_NAME, K8S_LABEL, LABEL_KEY, LABEL_VALUE, MASTODON_USERNAME, QUEUE_ENTRY, addressList, cidr, clusterDns, cronSchedule, dnsName,
   egressGatewayOptions, image, k8sName, nonEmpty, port, positiveInt, quantity, repository, resources, storageSize, strict,
   stringMap, wholeNumber,
 } from "./fields";
@@ -194,6 +194,7 @@ export function argsObject(name: string) {
     controllerPodLabels: stringMap("a map of label keys to values", (key) => (LABEL_KEY.test(key) ? undefined : "a label key such as app.kubernetes.io/name"), LABEL_VALUE, "a label value (letters, digits, '-', '_', '.')")
       .refine((m) => Object.keys(m).length > 0, { error: "at least one label" })
       .default({ "app.kubernetes.io/name": "traefik" }),
+    controllerAddresses: deferrableList(component, "ingress.controllerAddresses", addressList).optional(),
     maxRequestBodyBytes: z.number({ error: "a whole number of bytes, at least 104857600 (Mastodon's largest upload)" }).int({ error: "a whole number of bytes" }).min(104857600, { error: "a whole number of bytes, at least 104857600 (Mastodon's largest upload)" }).default(104857600),
   }).prefault({});
 

@@ -351,6 +351,17 @@ export interface Ingress {
   controllerNamespace?: pulumi.Input<string>;
   /** Labels of the Traefik pods. Defaults to {"app.kubernetes.io/name": "traefik"}. */
   controllerPodLabels?: { [key: string]: string };
+  /**
+   * Where the names of the cluster's other instances resolve inside it: the ingress controller Service's
+   * addresses (IPs or CIDRs), a MastodonPlatform's `ingressServiceAddresses`, or k3s's Traefik
+   * (`k8s.core.v1.Service.get("traefik", "kube-system/traefik").spec.clusterIPs`). They are the only private
+   * addresses Mastodon may send HTTP requests to (ALLOWED_PRIVATE_ADDRESSES): it refuses every other private,
+   * loopback and link-local one, so a remote post whose link, media or WebFinger host resolves into the cluster
+   * reaches nothing. Mail and object storage need no entry (Mastodon's check guards its HTTP client only).
+   * Unused with an egress gateway, which refuses private addresses itself. Defaults to none: in-cluster
+   * federation needs them.
+   */
+  controllerAddresses?: pulumi.Input<pulumi.Input<string>[]>;
   /** Largest request body Traefik accepts on POST, PUT and PATCH, in bytes; above Mastodon's largest upload (99 MB video). Defaults to 104857600 (100 MiB). */
   maxRequestBodyBytes?: number;
 }
@@ -539,8 +550,8 @@ export interface MastodonClusterArgs {
   /** Outgoing mail. Defaults to none (Mastodon then cannot send mail). */
   smtp?: Smtp;
   /**
-   * The cluster's pod and service ranges (IPv4 and IPv6 CIDRs). Egress is allowed only to them,
-   * and Mastodon may connect to them (ALLOWED_PRIVATE_ADDRESSES); web and streaming trust the
+   * The cluster's pod and service ranges (IPv4 and IPv6 CIDRs). Egress is allowed only to them
+   * (and Mastodon's HTTP client only to `ingress.controllerAddresses` among them); web and streaming trust the
    * X-Forwarded-For of proxies in them, where the ingress controller runs (TRUSTED_PROXY_IP, with
    * loopback; set it in `extraEnv` to trust a CDN too); when all are IPv6, Mastodon listens on IPv6
    * (BIND). Defaults to k3s's ["10.42.0.0/16", "10.43.0.0/16"].

@@ -62,6 +62,18 @@ export function cidr(value: string): boolean {
   }
 }
 
+/**
+ * An IP address or a CIDR, as Mastodon's ALLOWED_PRIVATE_ADDRESSES reads them (Ruby's IPAddr.new): IPv4 in
+ * dotted decimal only, since IPAddr refuses the short and hexadecimal forms ipaddr.js accepts.
+ */
+export function addressOrCidr(value: string): boolean {
+  const [address, bits, ...rest] = value.split("/");
+  if (rest.length > 0 || !(ipaddr.IPv4.isValidFourPartDecimal(address) || (address.includes(":") && ipaddr.IPv6.isValid(address)))) return false;
+  return bits === undefined || cidr(value);
+}
+export const ADDRESS_OR_CIDR = "an IP address or CIDR such as 10.43.0.10 or fd00:10:43::/112";
+export const addressList = z.array(z.string({ error: ADDRESS_OR_CIDR }).refine(addressOrCidr, { error: ADDRESS_OR_CIDR }), { error: `a list of IP addresses or CIDRs` });
+
 export const resources = (d: ResourceProfile) =>
   strict({
     requests: strict({ cpu: quantity("CPU").optional(), memory: quantity("memory").optional() }).optional(),

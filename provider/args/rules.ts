@@ -11,6 +11,7 @@ import {
   sidekiqQueues, weightedSidekiqQueues,
 } from "../versions";
 import type { ParsedArgs } from "./clusterSchema";
+import { formatValue } from "../validation";
 import { MIGRATION_CONNECTIONS, POSTGRES_IMAGE, REDIS_IMAGE, RESERVED_CONNECTIONS, defaultWorkers } from "./defaults";
 
 export function issue(ctx: z.RefinementCtx, path: PropertyKey[], input: unknown, message: string) {
@@ -312,7 +313,7 @@ export function connectionBudget(a: BudgetInput, workers: (Scaled & { name: stri
 }
 
 /** What is risky but allowed in `a`, one sentence per problem, each naming the field and the value. */
-export function argsWarnings(a: Pick<ParsedArgs, "version" | "sidekiqWorkers">): string[] {
+export function argsWarnings(a: Pick<ParsedArgs, "version" | "sidekiqWorkers" | "allowPublicEgress" | "egressGateway" | "ingress" | "tls">): string[] {
   const warnings: string[] = [];
   const version = parseVersion(a.version)!;
   const newest = parseVersion(NEWEST_KNOWN_VERSION)!;
@@ -329,5 +330,16 @@ export function argsWarnings(a: Pick<ParsedArgs, "version" | "sidekiqWorkers">):
         `weight them as Mastodon's chart does (${JSON.stringify(weightedSidekiqQueues(parseVersion(a.version)!).filter((e) => names.includes(queueName(e))))})`);
     }
   });
+  // ALLOWED_PRIVATE_ADDRESSES: without the ingress controller's addresses, Mastodon refuses every in-cluster peer,
+  // the only ones an isolated instance has. A shared CA (a MastodonPlatform's) is what such a lab's instances share.
+  const addresses = a.ingress.controllerAddresses;
+  if (a.egressGateway && addresses !== undefined) {
+    warnings.push(`args.ingress.controllerAddresses: ${formatValue("ingress.controllerAddresses", addresses)} is unused with egressGateway: ` +
+      "Mastodon then sends every request through the gateway, which refuses private addresses, so the instance federates over public addresses only");
+  } else if (!a.egressGateway && !a.allowPublicEgress && addresses === undefined && a.tls.caCertificate !== undefined) {
+    warnings.push("args.ingress.controllerAddresses: not given, so Mastodon refuses every private address (ALLOWED_PRIVATE_ADDRESSES is empty) " +
+      "and this instance cannot federate with the cluster's other instances; give the ingress controller Service's addresses " +
+      "(a MastodonPlatform's ingressServiceAddresses, or k3s's kube-system/traefik Service's spec.clusterIPs)");
+  }
   return warnings;
 }

@@ -74,10 +74,12 @@ export function mastodonEnv(config: MastodonConfig, secrets: InstanceSecrets, tr
       https_proxy: gateway.proxyUrl,
       no_proxy: noProxy(config),
     });
-  } else {
-    // Mastodon refuses private addresses unless listed: in-cluster federation needs the cluster ranges (the
-    // NetworkPolicies let web and sidekiq reach only the ingress controller and the configured servers there).
-    env.ALLOWED_PRIVATE_ADDRESSES = config.clusterCidrs.join(",");
+  } else if (config.ingress.controllerAddresses !== undefined) {
+    // Mastodon's HTTP client (Request::Socket) refuses a private, loopback or link-local resolved address unless
+    // listed here; nothing else it connects to is checked (SMTP, S3, PostgreSQL and Redis have clients of their
+    // own). So only where the cluster's other instances resolve: the ingress controller's Service.
+    const addresses = config.ingress.controllerAddresses;
+    env.ALLOWED_PRIVATE_ADDRESSES = Array.isArray(addresses) ? addresses.join(",") : pulumi.output(addresses).apply((resolved) => resolved.join(","));
   }
   if (config.webDomain !== undefined) env.WEB_DOMAIN = config.webDomain;
   // Left unset for prefer and allow: Rails then negotiates as libpq does, while the streaming server

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { runPolicies } from "../../policy/check";
-import { RecordedResource, runProgramModule } from "../harness/mocks";
+import { RecordedResource, mockClusterIp, runProgramModule } from "../harness/mocks";
 import { schemaErrors } from "../harness/schemas";
 import { KIND, Stack, valueOf } from "../harness/stack";
 
@@ -79,6 +79,12 @@ describe("examples/federation on k3s (its built-in Traefik)", () => {
         { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "mail" } } }], ports: [{ protocol: "TCP", port: 1025 }] },
       ]);
       assert.equal(stack.find(KIND.NetworkPolicy, `${name}-public-egress`), undefined);
+    }
+  });
+
+  it("lets each instance's Mastodon request one private address only: k3s's Traefik Service, read from the cluster", () => {
+    for (const name of ["one", "two"]) {
+      assert.equal(stack.get(KIND.ConfigMap, `${name}-env`).inputs.data.ALLOWED_PRIVATE_ADDRESSES, mockClusterIp("k3s-traefik-service"));
     }
   });
 
@@ -199,6 +205,12 @@ describe("examples/federation with Traefik installed by the platform", () => {
     for (const name of ["one", "two"]) {
       const from = stack.get(KIND.NetworkPolicy, `${name}-ingress-controller`).inputs.spec.ingress[0].from[0];
       assert.equal(from.namespaceSelector.matchLabels["kubernetes.io/metadata.name"], "traefik");
+    }
+  });
+
+  it("lets each instance's Mastodon request one private address only: the installed Traefik's Service", () => {
+    for (const name of ["one", "two"]) {
+      assert.equal(stack.get(KIND.ConfigMap, `${name}-env`).inputs.data.ALLOWED_PRIVATE_ADDRESSES, mockClusterIp("lab-traefik-service"));
     }
   });
 

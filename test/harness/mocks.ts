@@ -80,6 +80,12 @@ function digest(...parts: string[]): Buffer {
   return crypto.createHash("sha256").update(parts.join("\0")).digest();
 }
 
+/** The ClusterIP the mock cluster gives a Service it is asked to read: in k3s's 10.43.0.0/16, derived from its name. */
+export function mockClusterIp(name: string): string {
+  const [a, b] = digest("clusterIP", name);
+  return `10.43.${a}.${Math.max(b, 1)}`;
+}
+
 /** `n` bytes derived from `seed`: the same run after run, so two runs can be compared. */
 export function deterministicBytes(seed: string, n: number): Buffer {
   const chunks: Buffer[] = [];
@@ -158,7 +164,9 @@ function providerState(args: pulumi.runtime.MockResourceArgs): Record<string, an
     const metadata = { ...(inputs.metadata ?? {}) };
     if (!metadata.name) metadata.name = `${args.name}-${digest(args.type, args.name).toString("hex").slice(0, 8)}`;
     const before = existing.get(`${args.type}::${args.name}`);
-    return before ? merge({ ...inputs, metadata }, before) : { ...inputs, metadata };
+    // A read Service (Service.get) has the address the cluster gave it: one of k3s's service range, by name.
+    const read = args.id && args.type === "kubernetes:core/v1:Service" ? { spec: { clusterIP: mockClusterIp(args.name), clusterIPs: [mockClusterIp(args.name)] } } : {};
+    return before ? merge({ ...inputs, ...read, metadata }, before) : { ...inputs, ...read, metadata };
   }
   return inputs;
 }

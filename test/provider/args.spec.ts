@@ -43,6 +43,21 @@ describe("args warnings", () => {
     }
   });
 
+  it("warn an instance trusting a shared CA that, without ingress.controllerAddresses, it cannot federate in the cluster", () => {
+    const { warnings } = parseArgs("social", { domain: "social.example", tls: { issuerName: "lab-ca", caCertificate: "-----BEGIN CERTIFICATE-----" } });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /^args\.ingress\.controllerAddresses: not given, so Mastodon refuses every private address \(ALLOWED_PRIVATE_ADDRESSES is empty\)/);
+    assert.match(warnings[0], /ingressServiceAddresses/);
+    const given = parseArgs("social", { domain: "social.example", tls: { issuerName: "lab-ca", caCertificate: "-----BEGIN CERTIFICATE-----" }, ingress: { controllerAddresses: ["10.43.0.10"] } });
+    assert.deepEqual(given.warnings, []);
+  });
+
+  it("warn that ingress.controllerAddresses is unused with an egress gateway", () => {
+    const { warnings } = parseArgs("social", { domain: "social.example", egressGateway: { enabled: true }, ingress: { controllerAddresses: ["10.43.0.10"] } });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /^args\.ingress\.controllerAddresses: \["10\.43\.0\.10"\] is unused with egressGateway: Mastodon then sends every request through the gateway/);
+  });
+
   it("stay silent on the default and on known versions", () => {
     assert.deepEqual(parseArgs("social", { domain: "social.example" }).warnings, []);
     assert.deepEqual(parseArgs("social", { domain: "social.example", version: "v4.7.2" }).warnings, []);
@@ -97,6 +112,9 @@ describe("args validation", () => {
     ["a malformed storage size", { ...base, media: { storageSize: "ten gigs" } }, ["args.media.storageSize", '"ten gigs"', '"512Mi" or "1Gi"']],
     ["an unknown access mode", { ...base, media: { accessMode: "ReadOnlyMany" } }, ["args.media.accessMode", '"ReadOnlyMany"', "ReadWriteOnce or ReadWriteMany"]],
     ["a malformed CPU quantity", { ...base, web: { resources: { limits: { cpu: "two" } } } }, ["args.web.resources.limits.cpu", '"two"', '"250m" or "1"']],
+    ["a host name among the ingress controller's addresses", { ...base, ingress: { controllerAddresses: ["traefik.kube-system"] } }, ["args.ingress.controllerAddresses[0]", '"traefik.kube-system"', "an IP address or CIDR such as 10.43.0.10"]],
+    ["a short IPv4 form Mastodon's IPAddr refuses", { ...base, ingress: { controllerAddresses: ["10.43.0.10", "10.43"] } }, ["args.ingress.controllerAddresses[1]", '"10.43"', "an IP address or CIDR"]],
+    ["a malformed CIDR among the ingress controller's addresses", { ...base, ingress: { controllerAddresses: ["10.43.0.0/33"] } }, ["args.ingress.controllerAddresses[0]", '"10.43.0.0/33"', "an IP address or CIDR"]],
     ["half a VAPID key pair", { ...base, secrets: { vapidPrivateKey: "abc" } }, ["args.secrets.vapidPrivateKey", "got [secret]", "given together"]],
     ["a malformed cluster CIDR", { ...base, clusterCidrs: ["10.42.0.0/33"] }, ["args.clusterCidrs[0]", '"10.42.0.0/33"', "a CIDR such as 10.42.0.0/16"]],
     ["an address where a CIDR is expected", { ...base, clusterCidrs: ["10.42.0.1"] }, ["args.clusterCidrs[0]", '"10.42.0.1"']],
@@ -213,6 +231,15 @@ describe("args validation", () => {
       assert.equal(await (inside.redis.external!.host as any).promise(), "10.43.7.1");
       const open = parseArgs("social", { domain: "social.example", allowPublicEgress: true, redis: { external: { host: pulumi.output("cache.example.net") } } });
       assert.equal(await (open.redis.external!.host as any).promise(), "cache.example.net");
+    });
+
+    it("checks a list of addresses that is, or holds, an Output when it resolves, naming the entry", async () => {
+      for (const controllerAddresses of [pulumi.output(["10.43.0.10", "traefik.kube-system"]), ["10.43.0.10", pulumi.output("traefik.kube-system")]]) {
+        const config = parseArgs("social", { domain: "social.example", ingress: { controllerAddresses } });
+        const error = await rejected(config.ingress.controllerAddresses as pulumi.Output<string[]>);
+        assert.ok(error instanceof InvalidArgsError);
+        assert.equal(error.message, rejection({ domain: "social.example", ingress: { controllerAddresses: ["10.43.0.10", "traefik.kube-system"] } }).message);
+      }
     });
 
     it("surface as one clear error, not buried under the serializer's `error serializing property` prefixes", async () => {

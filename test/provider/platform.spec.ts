@@ -5,7 +5,7 @@ import { parsePlatformArgs } from "../../provider/args";
 import { deploymentOf } from "../../provider/clusterWide";
 import { certManagerNetworkPolicySpec, traefikNetworkPolicySpec } from "../../provider/platform";
 import { InvalidArgsError } from "../../provider/validation";
-import { runProgram } from "../harness/mocks";
+import { mockClusterIp, runProgram } from "../harness/mocks";
 import { schemaErrors } from "../harness/schemas";
 import { KIND, Stack, valueOf } from "../harness/stack";
 
@@ -22,7 +22,7 @@ describe("two instances sharing one platform", () => {
         new MastodonCluster(name, {
           domain: `${name}.fediverse.test`,
           tls: { issuerName: p.issuerName, caCertificate: p.caCertificate },
-          ingress: { controllerNamespace: p.ingressControllerNamespace },
+          ingress: { controllerNamespace: p.ingressControllerNamespace, controllerAddresses: p.ingressServiceAddresses },
         });
       }
       return p;
@@ -102,6 +102,8 @@ describe("two instances sharing one platform", () => {
   it("says where the ingress controller runs, for NetworkPolicies and lab DNS", async () => {
     assert.equal(await valueOf(platform.ingressControllerNamespace), "traefik");
     assert.equal(await valueOf(platform.ingressServiceHost), "lab-traefik.traefik.svc.cluster.local");
+    // Read from the cluster once the chart has made the Service: the address the lab's names resolve to.
+    assert.deepEqual(await valueOf(platform.ingressServiceAddresses), [mockClusterIp("lab-traefik-service")]);
     const from = stack.get(KIND.NetworkPolicy, "one-ingress-controller").inputs.spec.ingress[0].from[0];
     assert.deepEqual(from.namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": "traefik" });
   });

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as childProcess from "node:child_process";
+import * as pulumi from "@pulumi/pulumi";
 import { memoryBytes } from "../../provider/containers";
 import { MEDIA_VOLUME_LABEL, SIDEKIQ_WORKER_LABEL } from "../../provider/names";
 import { CONFIG_HASH_ANNOTATION } from "../../provider/workloads/mastodonPod";
@@ -146,7 +147,8 @@ describe("Mastodon's processes", () => {
     assert.equal(config.RAILS_ENV, "production");
     assert.equal(config.DB_HOST, "social-postgresql");
     assert.equal(config.REDIS_HOST, "social-redis");
-    assert.equal(config.ALLOWED_PRIVATE_ADDRESSES, "10.42.0.0/16,10.43.0.0/16");
+    // Mastodon may request no private address at all until told where the cluster's other instances resolve.
+    assert.equal(config.ALLOWED_PRIVATE_ADDRESSES, undefined);
     assert.equal(config.UPDATE_CHECK_URL, "");
     for (const w of stack.workloads().filter((x) => x.type !== KIND.StatefulSet)) {
       assert.equal(main(w).envFrom.length, 2, w.name);
@@ -199,6 +201,37 @@ describe("behind the ingress controller", () => {
     assert.equal(envOf(stack.get(KIND.Deployment, "social-web")).BIND, "[::]");
     assert.equal(envOf(stack.get(KIND.Deployment, "social-streaming")).BIND, undefined);
   });
+});
+
+describe("private addresses Mastodon may request (ALLOWED_PRIVATE_ADDRESSES)", () => {
+  const allowed = async (args: Record<string, unknown>) =>
+    (await deploy({ domain: "social.example", ...args })).stack.get(KIND.ConfigMap, "social-env").inputs.data.ALLOWED_PRIVATE_ADDRESSES;
+
+  it("lists only the ingress controller's addresses, never the cluster's ranges", async () => {
+    assert.equal(await allowed({ ingress: { controllerAddresses: ["10.43.0.10", "fd00:10:43::a"] } }), "10.43.0.10,fd00:10:43::a");
+  });
+
+  it("takes them from an Output, as a MastodonPlatform or a read Service gives them", async () => {
+    assert.equal(await allowed({ ingress: { controllerAddresses: pulumi.output(["10.43.12.7"]) } }), "10.43.12.7");
+    assert.equal(await allowed({ ingress: { controllerAddresses: [pulumi.output("10.43.12.8"), "10.43.12.9"] } }), "10.43.12.8,10.43.12.9");
+  });
+
+  it("lists no mail server, object store or data server, which Mastodon's check does not guard", async () => {
+    const value = await allowed({
+      ingress: { controllerAddresses: ["10.43.0.10"] },
+      smtp: { server: "10.43.1.25", port: 1025 },
+      media: { s3: { bucket: "media", endpoint: "http://10.43.1.90:9000", region: "us-east-1", accessKeyId: "a", secretAccessKey: "b" } },
+      postgresql: { external: { host: "10.43.1.54", password: "x" } },
+    });
+    assert.equal(value, "10.43.0.10");
+  });
+
+  it("stays unset with direct egress until given, and with a gateway whatever is given (Mastodon then skips its check)", async () => {
+    assert.equal(await allowed({ allowPublicEgress: true }), undefined);
+    assert.equal(await allowed({ allowPublicEgress: true, ingress: { controllerAddresses: ["10.43.0.10"] } }), "10.43.0.10");
+    assert.equal(await allowed({ egressGateway: { enabled: true }, ingress: { controllerAddresses: ["10.43.0.10"] } }), undefined);
+  });
+
 });
 
 describe("the default sidekiq worker", () => {
