@@ -8,7 +8,7 @@
  * Squid's verdict (TCP_DENIED: refused).
  *
  * Why Squid: a maintained, official image (Canonical's ubuntu/squid, the Ubuntu LTS package), the same program
- * Debian ships, so the rules the component writes are tested against the real proxy (test/provider/squid.spec.ts);
+ * Debian ships, so the rules the component writes are tested against the real proxy (test/provider/egressGateway.spec.ts);
  * its `dst` ACL checks the resolved addresses, CONNECT can be limited to 443, and its log is a line per request.
  * Smokescreen does the same checks but ships no official image; Envoy's dynamic forward proxy cannot refuse by
  * resolved address without extra filters.

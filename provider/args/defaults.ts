@@ -4,7 +4,11 @@ import { MastodonVersion, weightedSidekiqQueues } from "../versions";
 export const DEFAULT_CLUSTER_CIDRS = ["10.42.0.0/16", "10.43.0.0/16"];
 export const POSTGRES_IMAGE = "docker.io/library/postgres:17.6";
 export const REDIS_IMAGE = "docker.io/library/redis:7.4.5";
-/** Canonical's official Squid image (Ubuntu 24.04 LTS track, Squid 6.6), the egress gateway's. */
+/**
+ * Canonical's official Squid image, the egress gateway's: the Ubuntu 24.04 LTS track (Squid 6 as noble ships it) at
+ * its beta risk, the track's published one; Canonical's newer rock track (7.2-26.04, canonical/oci-factory) is
+ * published at edge risk only, which Canonical does not mean for production.
+ */
 export const SQUID_IMAGE = "docker.io/ubuntu/squid:6.6-24.04_beta";
 /** The egress gateway's proxy port (Squid's customary one). */
 export const GATEWAY_PORT = 3128;

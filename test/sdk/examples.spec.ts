@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MASTODON_CLUSTER_TOKEN, PackageSpec, PropertySpec } from "../../provider/schema";
 import { SCHEMA_PATH } from "../../scripts/schema";
 import { runPolicies } from "../../policy/check";
-import { runProgram } from "../harness/mocks";
+import { runProgram, runProgramModule } from "../harness/mocks";
 import { schemaErrors } from "../harness/schemas";
 import { ROOT } from "./sources";
 
@@ -243,6 +243,18 @@ describe("examples", () => {
       // What it deploys is schema-valid and passes the policy pack it is deployed with.
       assert.deepEqual(await schemaErrors(resources), []);
       assert.deepEqual(runPolicies(resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }))), []);
+    });
+
+    it("turns public with `egressGateway`, passing the pack with policy-config.public.json and failing it without", async () => {
+      assert.deepEqual({ type: project.config.egressGateway.type, default: project.config.egressGateway.default }, { type: "boolean", default: false });
+      const program = require.resolve(path.join(ROOT, project.main));
+      const { resources } = await runProgramModule(program, { egressGateway: "true" });
+      const view = resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
+      assert.ok(resources.some((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "social-egress-gateway"), "the instance runs its gateway");
+      const publicConfig = JSON.parse(read("policy-config.public.json"))["networkpolicy-egress-outside-cluster"];
+      assert.deepEqual(runPolicies(view, publicConfig), []);
+      const without = runPolicies(view);
+      assert.deepEqual([...new Set(without.map((f) => `${f.policy} ${f.resource.split("::").pop()}`))], ["networkpolicy-egress-outside-cluster social-egress-gateway"]);
     });
   });
 
