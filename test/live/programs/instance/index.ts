@@ -4,7 +4,8 @@
  * does not serve (see test/live/README.md): every secret is supplied (`secrets`, from the stack's
  * secret config, as a user who keeps their own would), and TLS comes from an existing cert-manager
  * CA ClusterIssuer (`tls.issuerName`), as with a MastodonPlatform. Everything else is the default.
- * Optional config: version, imageRepository, allowPublicEgress, scaling (the scenarios that change them).
+ * Optional config: version, imageRepository, allowPublicEgress, egressGateway (true: the instance's own gateway),
+ * scaling (the scenarios that change them).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonCluster, MastodonClusterArgs } from "../../../../provider";
@@ -18,6 +19,7 @@ export function liveInstance(name: string, domain: string): MastodonCluster {
     version: config.get("version"),
     imageRepository: config.get("imageRepository"),
     allowPublicEgress: config.getBoolean("allowPublicEgress"),
+    egressGateway: config.getBoolean("egressGateway") ? { enabled: true } : undefined,
     // The scaling journey's processes, media and database (a JSON object).
     ...config.getObject<Pick<MastodonClusterArgs, "web" | "streaming" | "sidekiqWorkers" | "media" | "postgresql">>("scaling"),
     tls: {
