@@ -80,12 +80,12 @@ export function cpuAutoscaler(ctx: BuildContext, id: string, deployment: k8s.app
 
 /**
  * The Redis address as KEDA's operator reaches it, from its own namespace: a bare Service name is qualified with
- * the instance's namespace.
+ * the instance's namespace, an IPv6 address bracketed.
  */
 export function kedaRedisAddress(ctx: BuildContext): pulumi.Output<string> {
   const port = ctx.config.redis.external?.port ?? REDIS_PORT;
   return pulumi.all([redisHost(ctx.config), ctx.namespace]).apply(([host, namespace]) =>
-    `${host.includes(".") || host.includes(":") ? host : `${host}.${namespace}.svc`}:${port}`);
+    host.includes(":") ? `[${host}]:${port}` : `${host.includes(".") ? host : `${host}.${namespace}.svc`}:${port}`);
 }
 
 /** KEDA's credentials for the Redis scaler: the Redis password, read from the instance's env Secret. */

@@ -171,6 +171,11 @@ describe("scaling without autoscalers", () => {
     assert.equal(so.triggers[0].metadata.address, "redis.social.svc:6379");
     assert.equal(so.triggers[0].authenticationRef, undefined);
     assert.equal(stack.find(KIND.NetworkPolicy, "social-keda-redis"), undefined);
+    const v6 = await deploy({
+      ...base, media: { s3 }, clusterCidrs: ["fd00:10:42::/56", "fd00:10:43::/112"], redis: { external: { host: "fd00:10:43::7", port: 6380 } },
+      sidekiqWorkers: [{ name: "scheduler", queues: ["scheduler"] }, { name: "rest", queues: rest, autoscaling: { maxReplicas: 2, scaler: "keda" } }],
+    });
+    assert.equal(v6.stack.get(SCALED_OBJECT, "social-sidekiq-rest").inputs.spec.triggers[0].metadata.address, "[fd00:10:43::7]:6380");
   });
 });
 
