@@ -396,14 +396,8 @@ export interface Tls {
   installCertManager?: boolean;
 }
 
-/**
- * Federation with the public fediverse through an egress gateway: web and sidekiq send Mastodon's outgoing HTTP
- * (http_proxy) to a forward proxy that alone may reach public addresses, never private, loopback, link-local or
- * metadata ones. Either the instance runs its own (`enabled`) or uses a MastodonPlatform's (`proxyUrl` and
- * `namespace`). Such a stack passes the policy pack with the gateway listed in its `egressGateways`
- * (docs/networking.md).
- */
-export interface EgressGateway {
+/** What an egress gateway runs, whoever runs it (an instance or a MastodonPlatform). */
+export interface GatewaySettings {
   /** Gateway pods; above 1 a PodDisruptionBudget keeps one up. Defaults to 1. */
   replicas?: number;
   /** Squid image, pinned. Defaults to Canonical's "docker.io/ubuntu/squid:6.6-24.04_beta". */
@@ -414,6 +408,16 @@ export interface EgressGateway {
   blockedDomains?: string[];
   /** When given, the only domains reachable, with their subdomains (a lab's allow-list). Defaults to none: every public one. */
   allowedDomains?: string[];
+}
+
+/**
+ * Federation with the public fediverse through an egress gateway: web and sidekiq send Mastodon's outgoing HTTP
+ * (http_proxy) to a forward proxy that alone may reach public addresses, never private, loopback, link-local or
+ * metadata ones. Either the instance runs its own (`enabled`) or uses a MastodonPlatform's (`proxyUrl` and
+ * `namespace`). Such a stack passes the policy pack with the gateway listed in its `egressGateways`
+ * (docs/networking.md).
+ */
+export interface EgressGateway extends GatewaySettings {
   /** Run a gateway for this instance, in its namespace: Squid, refusing every non-public destination. Defaults to false. */
   enabled?: boolean;
   /** Use a gateway run elsewhere instead: its URL (a MastodonPlatform's `egressProxyUrl`). Defaults to none. */
@@ -633,17 +637,7 @@ export interface MastodonPlatformArgs {
 }
 
 /** A MastodonPlatform's shared egress gateway. */
-export interface PlatformEgressGateway {
-  /** Gateway pods; above 1 a PodDisruptionBudget keeps one up. Defaults to 1. */
-  replicas?: number;
-  /** Squid image, pinned. Defaults to Canonical's "docker.io/ubuntu/squid:6.6-24.04_beta". */
-  image?: string;
-  /** Resources. Defaults to requests 25m/64Mi, limits 250m/256Mi. */
-  resources?: ContainerResources;
-  /** Domains refused with their subdomains (a network-level instance block). Defaults to none. */
-  blockedDomains?: string[];
-  /** When given, the only domains reachable, with their subdomains (a lab's allow-list). Defaults to none: every public one. */
-  allowedDomains?: string[];
+export interface PlatformEgressGateway extends GatewaySettings {
   /** Run it. Defaults to false. */
   enabled?: boolean;
   /** Its namespace, created by the platform. Defaults to "egress-gateway". */

@@ -24,6 +24,8 @@ export interface SourceInterface {
   properties: InterfaceProperty[];
   /** Index signatures and methods: the analyzer has no place for them in an object type. */
   otherMembers: string[];
+  /** The interfaces it extends: the analyzer adds their properties to its own (see withInherited). */
+  bases: string[];
 }
 
 export interface ComponentClass {
@@ -83,7 +85,8 @@ export function readProviderSources(dir: string = PROVIDER_DIR): ProviderSources
             otherMembers.push(m.getText());
           }
         }
-        interfaces.set(node.name.text, { name: node.name.text, file: relative, properties, otherMembers });
+        const bases = (node.heritageClauses ?? []).flatMap((h) => h.types.map((t) => t.expression.getText()));
+        interfaces.set(node.name.text, { name: node.name.text, file: relative, properties, otherMembers, bases });
       }
       if (ts.isClassDeclaration(node) && node.name && extendsComponentResource(node)) {
         const ctor = node.members.find(ts.isConstructorDeclaration);
@@ -98,7 +101,21 @@ export function readProviderSources(dir: string = PROVIDER_DIR): ProviderSources
       }
     }
   }
+  for (const [name, found] of interfaces) interfaces.set(name, withInherited(interfaces, found));
   return { interfaces, components, typeAliases };
+}
+
+/** `found` with the properties of the interfaces it extends (its own first, as the type checker lists them). */
+function withInherited(interfaces: Map<string, SourceInterface>, found: SourceInterface): SourceInterface {
+  const properties = [...found.properties];
+  for (const base of found.bases) {
+    const inherited = interfaces.get(base);
+    if (!inherited) throw new Error(`${found.name} (${found.file}) extends ${base}, which is not an interface of provider/`);
+    for (const p of withInherited(interfaces, inherited).properties) {
+      if (!properties.some((own) => own.name === p.name)) properties.push(p);
+    }
+  }
+  return { ...found, properties };
 }
 
 /** The names of the interfaces a type refers to (through pulumi.Input<>, arrays and maps). */
