@@ -1,6 +1,6 @@
 /**
- * The shape both embedded data servers share: a password Secret, an optional claim of their own,
- * a Service, and a one-replica StatefulSet running the official image as its non-root user.
+ * The shape the embedded data servers share: a password Secret (when the server has one), an optional claim of
+ * their own, a Service, and a one-replica StatefulSet running the official image as its non-root user.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,19 +14,20 @@ type Container = k8s.types.input.core.v1.Container;
 type EnvVarSource = k8s.types.input.core.v1.EnvVarSource;
 
 export interface DataServerSpec {
-  component: "postgresql" | "redis" | "redis-cache";
+  component: "postgresql" | "redis" | "redis-cache" | "search";
   image: string;
   port: number;
   /** The image's own non-root user. */
   uid: number;
-  password: pulumi.Output<string>;
+  /** The server's password, kept in a Secret of its own; none for a server without one. */
+  password?: pulumi.Output<string>;
   resources: ResourceProfile;
   /** Where the data lives in the container. */
   dataPath: string;
   /** A claim of its own for the data, or an emptyDir when undefined. */
   storage?: { size: string; storageClassName?: string };
-  /** The container's command, env and probes, given a reference to the password. */
-  container: (password: EnvVarSource) => Omit<Container, "name" | "image" | "ports" | "resources" | "securityContext" | "volumeMounts">;
+  /** The container's command, env and probes, given a reference to the password (undefined without one). */
+  container: (password: EnvVarSource | undefined) => Omit<Container, "name" | "image" | "ports" | "resources" | "securityContext" | "volumeMounts">;
   extraMounts?: { name: string; mountPath: string }[];
   terminationGracePeriodSeconds?: number;
 }
@@ -43,7 +44,7 @@ export function dataServer(ctx: BuildContext, spec: DataServerSpec): DataServer 
   const labels = componentLabels(name, spec.component);
   const selector = selectorLabels(name, spec.component);
 
-  const secret = new k8s.core.v1.Secret(fullName, {
+  const secret = spec.password && new k8s.core.v1.Secret(fullName, {
     metadata: { namespace, labels },
     type: "Opaque",
     stringData: { password: spec.password },
@@ -75,7 +76,7 @@ export function dataServer(ctx: BuildContext, spec: DataServerSpec): DataServer 
             name: spec.component,
             // A new image (another major version) only once the record allows it.
             image: afterVersionCheck(ctx, spec.image),
-            ...spec.container({ secretKeyRef: { name: secret.metadata.name, key: "password" } }),
+            ...spec.container(secret && { secretKeyRef: { name: secret.metadata.name, key: "password" } }),
             ports: [{ name: spec.component, containerPort: spec.port, protocol: "TCP" }],
             resources: containerResources(spec.resources),
             securityContext: containerSecurityContext,

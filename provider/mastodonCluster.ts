@@ -18,6 +18,7 @@ import { componentLabels, instanceLabels } from "./names";
 import { instanceEgressGateway } from "./egressGateway";
 import { networkPolicies } from "./network";
 import { cacheRedis, embeddedRedis } from "./redis";
+import { embeddedSearch, searchEnv } from "./search";
 import { mastodonSecrets } from "./secrets";
 import { mediaClaim } from "./storage";
 import { installsCertManager, instanceTls } from "./tls";
@@ -87,6 +88,8 @@ export class MastodonCluster extends pulumi.ComponentResource {
     const redis = config.redis.embedded ? embeddedRedis(ctx, secrets.redisPassword!) : undefined;
     const redisCache = secrets.redisCachePassword ? cacheRedis(ctx, secrets.redisCachePassword) : undefined;
     const media = mediaClaim(ctx);
+    // The search server is not awaited by the rollout (Mastodon runs without it): only its index Job waits for it.
+    const searchServer = config.search.embedded ? embeddedSearch(ctx) : undefined;
 
     // TLS, and the private CA the pods trust.
     const tls = instanceTls(ctx, hostNames(ctx));
@@ -100,6 +103,9 @@ export class MastodonCluster extends pulumi.ComponentResource {
     // The environment: auto-named objects, so a change creates new ones before the old go.
     const env = mastodonEnv(config, secrets, caTrust !== undefined);
     Object.assign(env.config, metricsEnv(config));
+    const search = searchEnv(config);
+    Object.assign(env.config, search.config);
+    Object.assign(env.secret, search.secret);
     const envConfig = new k8s.core.v1.ConfigMap(`${name}-env`, {
       metadata: { namespace, labels: componentLabels(name, "web") },
       data: env.config,
@@ -136,7 +142,8 @@ export class MastodonCluster extends pulumi.ComponentResource {
     ];
     const processes = rollout(ctx, runtime, dataReady);
     record.write([processes.postMigrationJob, ...dataReady]);
-    const ops = operations(ctx, runtime, postgresql ? [postgresql.statefulSet, postgresql.service] : undefined, processes);
+    const ops = operations(ctx, runtime, postgresql ? [postgresql.statefulSet, postgresql.service] : undefined, processes,
+      searchServer ? [searchServer.statefulSet, searchServer.service] : []);
 
     traefikRoutes(ctx, {
       webService: processes.web.service.metadata.name,

@@ -29,6 +29,8 @@
  *   PostgreSQL ready ─► backup CronJob (and the restore Job's template): nothing of the rollout waits for them
  *   post-deployment migration ─► maintenance CronJobs (the new image's tootctl only on a migrated schema)
  *                            ─► first-admin Job (once; it finds the account on every later run)
+ *                            ─► search index Job (`tootctl search deploy`, with search on; the embedded search
+ *                               server ready too): the new version's index definitions, filled from the database
  *   web, streaming, sidekiq rolled out ─► their metrics Services (and ServiceMonitor), when metrics are on
  */
 import * as k8s from "@pulumi/kubernetes";
@@ -40,6 +42,7 @@ import { BackupParts, postgresqlBackups } from "./backups";
 import { postgresqlDirectHost } from "./database";
 import { maintenanceCronJobs } from "./maintenance";
 import { MetricsParts, instanceMetrics } from "./metrics";
+import { searchDeployJob } from "./search";
 import { componentLabels } from "./names";
 import { processEnv } from "./workloads/env";
 import { MastodonRuntime, mastodonPodTemplate } from "./workloads/mastodonPod";
@@ -138,17 +141,22 @@ export interface Operations {
   maintenance: k8s.batch.v1.CronJob[];
   admin?: AdminParts;
   metrics?: MetricsParts;
+  /** The search index Job, with search on. */
+  searchDeploy?: k8s.batch.v1.Job;
 }
 
 /**
  * The operations around the rollout, in their place in the order: backups once the embedded PostgreSQL (`server`)
- * is ready, whatever the rollout does; maintenance and the first admin after the post-deployment migration; the
- * metrics Services after the processes they select.
+ * is ready, whatever the rollout does; maintenance, the first admin and the search index after the post-deployment
+ * migration (the index also after the embedded search server, `searchServer`); the metrics Services after the
+ * processes they select.
  */
-export function operations(ctx: BuildContext, rt: MastodonRuntime, server: pulumi.Resource[] | undefined, processes: Rollout): Operations {
+export function operations(ctx: BuildContext, rt: MastodonRuntime, server: pulumi.Resource[] | undefined, processes: Rollout,
+  searchServer: pulumi.Resource[] = []): Operations {
   const backups = ctx.config.backups.enabled && server ? postgresqlBackups(ctx, rt.secretName, server) : undefined;
   const maintenance = maintenanceCronJobs(ctx, rt, [processes.postMigrationJob]);
   const admin = adminJob(ctx, rt, [processes.postMigrationJob]);
   const metrics = instanceMetrics(ctx, [processes.web.deployment, processes.streaming.deployment, ...processes.sidekiq]);
-  return { backups, maintenance, admin, metrics };
+  const searchDeploy = searchDeployJob(ctx, rt, [processes.postMigrationJob, ...searchServer]);
+  return { backups, maintenance, admin, metrics, searchDeploy };
 }

@@ -9,10 +9,13 @@ export const MEDIA_VOLUME_LABEL = `${LABEL_PREFIX}/media-volume`;
 
 /** The parts of an instance, in Kubernetes' `app.kubernetes.io/component` label. */
 export type Component = "web" | "streaming" | "sidekiq" | "db-migrate" | "postgresql" | "redis" | "redis-cache"
-  | "backup" | "maintenance" | "admin";
+  | "backup" | "maintenance" | "admin" | "search" | "search-deploy";
 
 /** The components that run Mastodon code (and so need the database, Redis and the secrets). */
-export const MASTODON_COMPONENTS: Component[] = ["web", "streaming", "sidekiq", "db-migrate", "maintenance", "admin"];
+export const MASTODON_COMPONENTS: Component[] = ["web", "streaming", "sidekiq", "db-migrate", "maintenance", "admin", "search-deploy"];
+
+/** The components that talk to the search server: the processes that search and index, and the index Job. */
+export const SEARCH_CLIENTS: Component[] = ["web", "sidekiq", "search-deploy"];
 
 /** Labels that identify an instance's pods of one component: stable, used in selectors. */
 export function selectorLabels(instance: string, component: Component): Record<string, string> {

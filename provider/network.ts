@@ -7,6 +7,8 @@
  *   - the ingress controller to web (3000) and streaming (4000);
  *   - KEDA's operator to the embedded Redis, or to sidekiq's metrics port, when it scales a sidekiq group (it reads
  *     the queues' length, or their latency);
+ *   - with search on, web, sidekiq and the index Job, and only they, to the search server's port; the embedded
+ *     server from them only (and, like PostgreSQL and Redis, to nothing but the cluster DNS);
  *   - web and sidekiq, and only they, to the peers they need and on their ports only: the ingress controller's
  *     pods (other instances of the cluster, reached through their route once the Service address is
  *     translated), the configured mail server and object store, and the egress gateway; never every pod on every
@@ -17,10 +19,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
-import { GATEWAY_PORT, type MastodonConfig } from "./args";
+import { GATEWAY_PORT, SEARCH_PORT, type MastodonConfig } from "./args";
 import { BuildContext, childOpts } from "./context";
 import { POSTGRES_PORT } from "./database";
-import { Component, MASTODON_COMPONENTS, instanceLabels, selectorLabels } from "./names";
+import { Component, MASTODON_COMPONENTS, SEARCH_CLIENTS, instanceLabels, selectorLabels } from "./names";
 import { METRICS_PORT } from "./metrics";
 import { REDIS_PORT } from "./redis";
 import { kedaReads } from "./workloads/scaling";
@@ -206,6 +208,28 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
       policyTypes: ["Ingress"],
       ingress: [{ from: [{ podSelector: mastodon }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }],
     };
+  }
+  // Search: its clients to the server's port, by pod (embedded) or by address (external), and the embedded server
+  // from them only.
+  const search = config.search;
+  if (search.enabled) {
+    const clients = selectComponents(name, SEARCH_CLIENTS);
+    const external = search.external;
+    const to = external
+      ? [...serverPeers([external.host], config.namespace), ...cidrPeers(config.allowPublicEgress ? PUBLIC_CIDRS : config.clusterCidrs)]
+      : [{ podSelector: { matchLabels: selectorLabels(name, "search") } }];
+    specs["search-clients"] = {
+      podSelector: clients,
+      policyTypes: ["Egress"],
+      egress: [{ to, ports: [{ protocol: "TCP", port: external ? external.port : SEARCH_PORT }] }],
+    };
+    if (!external) {
+      specs.search = {
+        podSelector: { matchLabels: selectorLabels(name, "search") },
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [{ podSelector: clients }], ports: [{ protocol: "TCP", port: SEARCH_PORT }] }],
+      };
+    }
   }
   // Web and sidekiq: the peers they need, each on its ports. Another instance of the cluster is reached through the
   // ingress controller's pods once its Service address is translated (policies see the pod, on its own port).

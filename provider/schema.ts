@@ -26,6 +26,7 @@ export const SECRET_INPUTS: { readonly [resource: string]: readonly string[] } =
     "redis.external.password",
     "media.s3.secretAccessKey",
     "smtp.password",
+    "search.external.password",
   ],
 };
 

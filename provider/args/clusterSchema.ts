@@ -5,12 +5,45 @@
 import { z } from "zod";
 import { deferrable, deferrableList } from "../validation";
 import { DEFAULT_IMAGE_REPOSITORY, DEFAULT_STREAMING_IMAGE_REPOSITORY, DEFAULT_VERSION, MINIMUM_VERSION } from "../versions";
-import { DEFAULT_BACKUP_DEADLINE_SECONDS, DEFAULT_CLUSTER_CIDRS, DEFAULT_METRICS_NAMESPACE, DEFAULT_MIGRATION_DEADLINE_SECONDS, DEFAULT_RESOURCES, MANAGED_ENV } from "./defaults";
+import {
+  DEFAULT_BACKUP_DEADLINE_SECONDS, DEFAULT_CLUSTER_CIDRS, DEFAULT_METRICS_NAMESPACE, DEFAULT_MIGRATION_DEADLINE_SECONDS, DEFAULT_RESOURCES,
+  MANAGED_ENV, SEARCH_DEPLOY_DEFAULTS, SEARCH_PORT,
+} from "./defaults";
 import {
   ENV_NAME, K8S_LABEL, LABEL_KEY, LABEL_VALUE, MASTODON_USERNAME, QUEUE_ENTRY, addressList, cidr, clusterDns, cronSchedule, dnsName,
-  egressGatewayOptions, image, k8sName, nonEmpty, port, positiveInt, quantity, repository, resources, storageSize, strict,
+  egressGatewayOptions, image, k8sName, nonEmpty, port, positiveInt, quantity, repository, resourceOverrides, resources, storageSize, strict,
   stringMap, wholeNumber,
 } from "./fields";
+
+/** An index name prefix Elasticsearch and OpenSearch accept (lowercase, no leading '-' or '_'). */
+export const INDEX_PREFIX = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** Full-text search: each field with its default; what combines with what is in rules.ts (searchRules). */
+function searchField(component: string) {
+  return strict({
+    enabled: z.boolean({ error: "true or false" }).default(false),
+    external: strict({
+      host: deferrable(component, "search.external.host", nonEmpty("a host name or address, without a scheme")
+        .refine((h) => !h.includes("://"), { error: "a host name or address without a scheme (set search.external.scheme for https)" })),
+      port: port.default(SEARCH_PORT),
+      scheme: z.enum(["http", "https"], { error: "http or https" }).default("http"),
+      user: nonEmpty("a user name").optional(),
+      password: deferrable(component, "search.external.password", nonEmpty("a non-empty password")).optional(),
+      indexPrefix: z.string({ error: "an index prefix: lowercase letters, digits, '-' and '_', at most 63 characters" })
+        .regex(INDEX_PREFIX, { error: "an index prefix: lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters" }).optional(),
+      preset: z.enum(["single_node_cluster", "small_cluster", "large_cluster"], { error: "single_node_cluster, small_cluster or large_cluster" }).default("single_node_cluster"),
+    }).optional(),
+    image: image.optional(),
+    storageSize,
+    storageClassName: k8sName.optional(),
+    resources: resourceOverrides.optional(),
+    deploy: strict({
+      concurrency: wholeNumber("a whole number of threads", 1, 50).default(SEARCH_DEPLOY_DEFAULTS.concurrency),
+      batchSize: wholeNumber("a whole number of records", 1, 10000).default(SEARCH_DEPLOY_DEFAULTS.batchSize),
+      activeDeadlineSeconds: wholeNumber("a whole number of seconds", 600, 604800).default(SEARCH_DEPLOY_DEFAULTS.activeDeadlineSeconds),
+    }).optional(),
+  }).prefault({});
+}
 
 /** The operations fields (backups, maintenance, admin, metrics): each with its default and its own rule. */
 function operationsFields() {
@@ -244,6 +277,7 @@ export function argsObject(name: string) {
           : undefined).default({}),
     ...operationsFields(),
     keda: scaling.keda,
+    search: searchField(component),
   });
 }
 

@@ -505,6 +505,73 @@ export interface Metrics {
   serviceMonitor?: boolean;
 }
 
+/** An OpenSearch or Elasticsearch server this component does not run (Mastodon's ES_* settings). */
+export interface ExternalSearch {
+  /** Host name or address of the server, without a scheme (ES_HOST). Required. */
+  host: pulumi.Input<string>;
+  /** Port (ES_PORT). Defaults to 9200. */
+  port?: number;
+  /**
+   * "https" to reach the server over TLS (verified against the system bundle, plus the instance's private CA when it
+   * trusts one), or "http". Defaults to "http".
+   */
+  scheme?: string;
+  /** User (ES_USER), with `password`. Defaults to none (no authentication). */
+  user?: string;
+  /** Password (ES_PASS), kept as a Pulumi secret; given with `user`. Defaults to none. */
+  password?: pulumi.Input<string>;
+  /**
+   * Prefix of the instance's index names (ES_PREFIX: lowercase letters, digits, '-' and '_'), so that several
+   * instances can share one server. Defaults to the component's name.
+   */
+  indexPrefix?: string;
+  /**
+   * Shards and replicas of the indices (ES_PRESET): "single_node_cluster" (no replica), "small_cluster" (one
+   * replica; fewer than 6 nodes) or "large_cluster" (6 nodes or more). Defaults to "single_node_cluster".
+   */
+  preset?: string;
+}
+
+/** The Job that creates and fills the search indices (`tootctl search deploy`). */
+export interface SearchDeploy {
+  /**
+   * Worker threads (tootctl's --concurrency), each holding a database connection while it reads; the connection
+   * budget counts them. Defaults to 5 (tootctl's default).
+   */
+  concurrency?: number;
+  /** Records per batch sent to the server (tootctl's --batch-size), from 1 to 10000. Defaults to 100 (tootctl's default). */
+  batchSize?: number;
+  /** How long one run may take before Kubernetes stops it, in seconds, from 600 to 604800. Defaults to 21600 (6 hours). */
+  activeDeadlineSeconds?: number;
+}
+
+/**
+ * Full-text search (docs/operations.md): an OpenSearch server the instance runs, or an external OpenSearch or
+ * Elasticsearch, and a Job that creates and fills the indices after every post-deployment migration.
+ */
+export interface Search {
+  /** Turn on Mastodon's full-text search (ES_ENABLED). Defaults to false. */
+  enabled?: boolean;
+  /** Use this server instead of running OpenSearch in the cluster. Defaults to none (embedded). */
+  external?: ExternalSearch;
+  /**
+   * Image of the embedded server: the official OpenSearch image, 2.x (the series Mastodon's CI tests), pinned by a
+   * version tag or a digest. Defaults to "docker.io/opensearchproject/opensearch:2.19.4".
+   */
+  image?: string;
+  /** Size of the embedded server's index volume; may grow later, never shrink. Defaults to "8Gi". */
+  storageSize?: string;
+  /** Storage class of the index volume. Defaults to the cluster's default class. */
+  storageClassName?: string;
+  /**
+   * Resources of the embedded server; its JVM heap is half the memory request (so the request is at least 512Mi,
+   * and the limit at least the request). Defaults to requests 100m/1Gi (a 512 MiB heap), limits 1 CPU/1536Mi.
+   */
+  resources?: ContainerResources;
+  /** The index Job. Defaults to tootctl's concurrency and batch size, with a 6-hour deadline. */
+  deploy?: SearchDeploy;
+}
+
 export interface MastodonClusterArgs {
   /**
    * The instance's domain (LOCAL_DOMAIN): the part after @ in its users' handles, and the host
@@ -597,6 +664,11 @@ export interface MastodonClusterArgs {
   metrics?: Metrics;
   /** KEDA, for sidekiq groups autoscaled with scaler "keda". Defaults to its operator in namespace "keda". */
   keda?: Keda;
+  /**
+   * Full-text search: an embedded OpenSearch (1Gi more of memory requests) or an external server, and the index Job
+   * after every post-deployment migration. Defaults to off.
+   */
+  search?: Search;
 }
 
 

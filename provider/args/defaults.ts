@@ -10,6 +10,15 @@ export const REDIS_IMAGE = "docker.io/library/redis:7.4.5";
  * published at edge risk only, which Canonical does not mean for production.
  */
 export const SQUID_IMAGE = "docker.io/ubuntu/squid:6.6-24.04_beta";
+/**
+ * The official OpenSearch image, 2.x: the series Mastodon's CI tests beside Elasticsearch 7 and 8 (Elasticsearch 7 is
+ * past its end of life; OpenSearch 3 reports a wire version Mastodon's admin check refuses).
+ */
+export const OPENSEARCH_IMAGE = "docker.io/opensearchproject/opensearch:2.19.4";
+/** OpenSearch's and Elasticsearch's HTTP port (ES_PORT's default). */
+export const SEARCH_PORT = 9200;
+/** The index Job's settings when not given: tootctl's own concurrency and batch size, a migration's deadline. */
+export const SEARCH_DEPLOY_DEFAULTS = { concurrency: 5, batchSize: 100, activeDeadlineSeconds: 6 * 3600 };
 /** The egress gateway's proxy port (Squid's customary one). */
 export const GATEWAY_PORT = 3128;
 /** Connections PostgreSQL keeps for superusers (superuser_reserved_connections). */
@@ -40,6 +49,10 @@ export const DEFAULT_RESOURCES = {
   backup: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
   /** tootctl loads Rails, as a migration does. */
   maintenance: { requests: { cpu: "100m", memory: "384Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+  /** The JVM heap is half the request (512 MiB); the rest, and the limit's headroom, hold direct buffers and metaspace. */
+  search: { requests: { cpu: "100m", memory: "1Gi" }, limits: { cpu: "1", memory: "1536Mi" } },
+  /** `tootctl search deploy` loads Rails, as a migration does. */
+  searchDeploy: { requests: { cpu: "100m", memory: "384Mi" }, limits: { cpu: "1", memory: "1Gi" } },
 } satisfies Record<string, ResourceProfile>;
 
 /** Variables the component sets itself; `extraEnv` may not override them. */
@@ -57,6 +70,7 @@ export const MANAGED_ENV = [
   "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "SMTP_CA_FILE", "PGSSLROOTCERT", "PERSISTENT_TIMEOUT", "SKIP_POST_DEPLOYMENT_MIGRATIONS",
   "MASTODON_PROMETHEUS_EXPORTER_ENABLED", "MASTODON_PROMETHEUS_EXPORTER_LOCAL", "MASTODON_PROMETHEUS_EXPORTER_HOST",
   "MASTODON_PROMETHEUS_EXPORTER_PORT", "MASTODON_PROMETHEUS_EXPORTER_WEB_DETAILED_METRICS", "MASTODON_PROMETHEUS_EXPORTER_SIDEKIQ_DETAILED_METRICS",
+  "ES_ENABLED", "ES_HOST", "ES_PORT", "ES_USER", "ES_PASS", "ES_PREFIX", "ES_PRESET",
 ];
 
 /** The longest suffix the component appends to its name ("-db-migrate-post-1234abcd"). */

@@ -74,16 +74,22 @@ export function addressOrCidr(value: string): boolean {
 export const ADDRESS_OR_CIDR = "an IP address or CIDR such as 10.43.0.10 or fd00:10:43::/112";
 export const addressList = z.array(z.string({ error: ADDRESS_OR_CIDR }).refine(addressOrCidr, { error: ADDRESS_OR_CIDR }), { error: `a list of IP addresses or CIDRs` });
 
-export const resources = (d: ResourceProfile) =>
-  strict({
-    requests: strict({ cpu: quantity("CPU").optional(), memory: quantity("memory").optional() }).optional(),
-    limits: strict({ cpu: quantity("CPU").optional(), memory: quantity("memory").optional() }).optional(),
-  })
-    .optional()
-    .transform((r): ResourceProfile => ({
-      requests: { cpu: r?.requests?.cpu ?? d.requests.cpu, memory: r?.requests?.memory ?? d.requests.memory },
-      limits: { cpu: r?.limits?.cpu ?? d.limits.cpu, memory: r?.limits?.memory ?? d.limits.memory },
-    }));
+/** Requests and limits as given, before the profile fills what is missing. */
+export const resourceOverrides = strict({
+  requests: strict({ cpu: quantity("CPU").optional(), memory: quantity("memory").optional() }).optional(),
+  limits: strict({ cpu: quantity("CPU").optional(), memory: quantity("memory").optional() }).optional(),
+});
+export type ResourceOverrides = z.output<typeof resourceOverrides>;
+
+/** The profile `d` with the values given in `r`. */
+export function withProfile(r: ResourceOverrides | undefined, d: ResourceProfile): ResourceProfile {
+  return {
+    requests: { cpu: r?.requests?.cpu ?? d.requests.cpu, memory: r?.requests?.memory ?? d.requests.memory },
+    limits: { cpu: r?.limits?.cpu ?? d.limits.cpu, memory: r?.limits?.memory ?? d.limits.memory },
+  };
+}
+
+export const resources = (d: ResourceProfile) => resourceOverrides.optional().transform((r): ResourceProfile => withProfile(r, d));
 
 export const domainList = z.array(z.string({ error: "a domain such as example.social" }).regex(DNS_NAME, { error: "a lowercase domain such as example.social" }), { error: "a list of domains" });
 

@@ -9,9 +9,12 @@ import { InvalidArgsError, formatValue, parseOrThrow } from "../validation";
 import { parseVersion } from "../versions";
 import { ParsedArgs, argsObject } from "./clusterSchema";
 import type { MastodonClusterArgs } from "./contract";
-import { DEFAULT_RESOURCES, GATEWAY_PORT, LETS_ENCRYPT_SERVER, MAX_NAME_LENGTH, POSTGRES_IMAGE, REDIS_IMAGE, defaultWorkers } from "./defaults";
-import { K8S_LABEL, egressGatewayOptions } from "./fields";
-import { ISOLATED_DATA_HOST, argsWarnings, crossFieldRules, isInCluster, operationsRules, scalingRules } from "./rules";
+import {
+  DEFAULT_RESOURCES, GATEWAY_PORT, LETS_ENCRYPT_SERVER, MAX_NAME_LENGTH, OPENSEARCH_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, SEARCH_DEPLOY_DEFAULTS,
+  defaultWorkers,
+} from "./defaults";
+import { K8S_LABEL, egressGatewayOptions, withProfile } from "./fields";
+import { ISOLATED_DATA_HOST, argsWarnings, crossFieldRules, isInCluster, operationsRules, scalingRules, searchRules } from "./rules";
 
 /** The schema of MastodonClusterArgs for the component named `name`: fields, cross-field rules, resolution. */
 export function mastodonClusterArgsSchema(name: string) {
@@ -20,6 +23,7 @@ export function mastodonClusterArgsSchema(name: string) {
       crossFieldRules(args, ctx);
       operationsRules(args, ctx);
       scalingRules(args, ctx);
+      searchRules(args, ctx);
     })
     .transform((args) => resolve(name, args));
 }
@@ -108,6 +112,7 @@ function resolve(name: string, a: ParsedArgs) {
     maintenance: { ...a.maintenance, resources: DEFAULT_RESOURCES.maintenance },
     admin: a.admin,
     metrics: a.metrics,
+    search: resolveSearch(name, a),
     /** Accepted but risky settings, logged by the component as warnings. */
     warnings: argsWarnings(a),
   };
@@ -139,6 +144,25 @@ function sidekiqScaling(w: { replicas?: number; autoscaling?: ParsedWorker["auto
   };
 }
 type ParsedWorker = NonNullable<ParsedArgs["sidekiqWorkers"]>[number];
+/** Full-text search: off, an embedded OpenSearch, or an external server (its host held to the isolation rule). */
+function resolveSearch(name: string, a: ParsedArgs) {
+  const s = a.search;
+  const external = s.enabled && s.external ? s.external : undefined;
+  return {
+    enabled: s.enabled,
+    embedded: s.enabled && !external,
+    external: external && {
+      ...external,
+      host: isolatedHost(name, a, ["search", "external", "host"], external.host),
+      indexPrefix: external.indexPrefix ?? name,
+    },
+    image: s.image ?? OPENSEARCH_IMAGE,
+    storageSize: s.storageSize ?? "8Gi",
+    storageClassName: s.storageClassName,
+    resources: withProfile(s.resources, DEFAULT_RESOURCES.search),
+    deploy: { ...SEARCH_DEPLOY_DEFAULTS, ...s.deploy, resources: DEFAULT_RESOURCES.searchDeploy },
+  };
+}
 
 /** What a gateway is built from (provider/egressGateway.ts). */
 export type EgressGatewaySettings = Required<Pick<z.output<z.ZodObject<typeof egressGatewayOptions>>, keyof typeof egressGatewayOptions>>;

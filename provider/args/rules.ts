@@ -11,8 +11,10 @@ import {
   sidekiqQueues, weightedSidekiqQueues,
 } from "../versions";
 import type { ParsedArgs } from "./clusterSchema";
+import { memoryBytes } from "../containers";
 import { formatValue } from "../validation";
-import { MIGRATION_CONNECTIONS, POSTGRES_IMAGE, REDIS_IMAGE, RESERVED_CONNECTIONS, defaultWorkers } from "./defaults";
+import { DEFAULT_RESOURCES, MIGRATION_CONNECTIONS, OPENSEARCH_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, RESERVED_CONNECTIONS, defaultWorkers } from "./defaults";
+import { withProfile } from "./fields";
 
 export function issue(ctx: z.RefinementCtx, path: PropertyKey[], input: unknown, message: string) {
   ctx.addIssue({ code: "custom", path: path as (string | number)[], input, message });
@@ -38,12 +40,13 @@ export function isInCluster(host: string, cidrs: string[]): boolean {
 export const ISOLATED_DATA_HOST = "an in-cluster Service or an address in clusterCidrs while egress is limited to the cluster " +
   "(add the server's range to clusterCidrs, or set allowPublicEgress)";
 
-/** The hosts of external PostgreSQL and Redis servers, with their paths in args. */
+/** The hosts of external PostgreSQL, Redis and search servers, with their paths in args. */
 export function externalDataHosts(a: ParsedArgs): Array<[string[], pulumi.Input<string> | undefined]> {
   return [
     [["postgresql", "external", "host"], a.postgresql.external?.host],
     [["postgresql", "external", "directHost"], a.postgresql.external?.directHost],
     [["redis", "external", "host"], a.redis.external?.host],
+    [["search", "external", "host"], a.search.external?.host],
   ];
 }
 
@@ -210,7 +213,7 @@ export function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
   }
 
   // The connection budget: every process's pool must fit in max_connections.
-  const budget = connectionBudget(a, workers.length > 0 ? workers : defaultWorkers(version));
+  const budget = connectionBudget({ ...a, searchDeploy: a.search.enabled ? searchDeployConnections(a.search.deploy?.concurrency) : undefined }, workers.length > 0 ? workers : defaultWorkers(version));
   const available = a.postgresql.maxConnections - RESERVED_CONNECTIONS;
   if (budget.total > available) {
     issue(ctx, ["postgresql", "maxConnections"], a.postgresql.maxConnections,
@@ -291,10 +294,63 @@ export function operationsRules(a: ParsedArgs, ctx: z.RefinementCtx) {
   }
 }
 
+/**
+ * Full-text search against the rest: nothing configures search unless it is on, embedded and external settings do
+ * not mix, the embedded image is a pinned OpenSearch 2, its memory holds a heap of half its request.
+ */
+export function searchRules(a: ParsedArgs, ctx: z.RefinementCtx) {
+  const s = a.search;
+  const given = (["external", "image", "storageSize", "storageClassName", "resources", "deploy"] as const).filter((k) => s[k] !== undefined);
+  if (!s.enabled) {
+    for (const k of given) issue(ctx, ["search", k], k === "external" ? "{...}" : s[k], "nothing unless search.enabled is true");
+    return;
+  }
+  if (s.external) {
+    for (const k of given.filter((k) => k !== "external" && k !== "deploy")) {
+      issue(ctx, ["search", k], s[k], `nothing: search.${k} configures the embedded server, and search.external is set`);
+    }
+    if ((s.external.user === undefined) !== (s.external.password === undefined)) {
+      const k = s.external.user === undefined ? "password" : "user";
+      issue(ctx, ["search", "external", k], k === "password" ? "[secret]" : s.external.user, "search.external.user and search.external.password given together, or neither");
+    }
+    return;
+  }
+  if (s.image !== undefined) {
+    const tag = imageTag(s.image);
+    if (!s.image.includes("@sha256:") && !(tag !== undefined && /^\d/.test(tag))) {
+      issue(ctx, ["search", "image"], s.image, `an image pinned by a version tag or a digest, such as ${OPENSEARCH_IMAGE}`);
+    } else if (tag !== undefined && /^\d/.test(tag) && !/^2(\.|$)/.test(tag)) {
+      issue(ctx, ["search", "image"], s.image, `an OpenSearch 2.x image such as ${OPENSEARCH_IMAGE} (the series Mastodon's CI tests; 3.x reports a wire version Mastodon's admin check refuses)`);
+    }
+  }
+  const profile = withProfile(s.resources, DEFAULT_RESOURCES.search);
+  const bytes = (q: string) => {
+    try {
+      return memoryBytes(q);
+    } catch {
+      return undefined;
+    }
+  };
+  const request = bytes(profile.requests.memory);
+  const limit = bytes(profile.limits.memory);
+  if (request === undefined || request < 512 * 1024 ** 2) {
+    issue(ctx, ["search", "resources", "requests", "memory"], profile.requests.memory, "at least 512Mi: the JVM heap is half the memory request, and OpenSearch needs 256 MiB of it");
+  } else if (limit === undefined || limit < request) {
+    issue(ctx, ["search", "resources", "limits", "memory"], profile.limits.memory, `at least the memory request (${profile.requests.memory}): the heap is allocated in full at start`);
+  }
+}
+
+/** The index Job's database connections: one per worker thread, and the main thread's. */
+export function searchDeployConnections(concurrency = 5): number {
+  return concurrency + 1;
+}
+
 type Scaled = { replicas?: number; autoscaling?: { maxReplicas: number } };
 interface BudgetInput {
   web: Scaled & { processes: number; threads: number; dbPool?: number };
   streaming: Scaled & { dbPool: number };
+  /** The search index Job's connections, when search is on. */
+  searchDeploy?: number;
 }
 
 /** Database connections of every process at full load (Mastodon's pools are per process), autoscaled ones at their maximum. */
@@ -305,10 +361,12 @@ export function connectionBudget(a: BudgetInput, workers: (Scaled & { name: stri
   // On top of the steady processes, at most one of: a version change's surge pods (web and streaming roll out
   // one extra pod each; sidekiq is recreated) or a migration Job (the pre Job runs before the rollout, the post
   // Job after it).
+  // The search index Job runs after the post-deployment migration, when no surge pod runs either.
   const surge = a.web.processes * (a.web.dbPool ?? a.web.threads) + a.streaming.dbPool;
-  const transient = Math.max(surge, MIGRATION_CONNECTIONS);
+  const transient = Math.max(surge, MIGRATION_CONNECTIONS, a.searchDeploy ?? 0);
   const total = web + streaming + sidekiq.reduce((s, w) => s + w.n, 0) + transient;
-  const describe = [`web ${web}`, `streaming ${streaming}`, ...sidekiq.map((w) => `sidekiq ${w.name} ${w.n}`), `rollout surge or migration ${transient}`].join(" + ");
+  const describe = [`web ${web}`, `streaming ${streaming}`, ...sidekiq.map((w) => `sidekiq ${w.name} ${w.n}`),
+    `${a.searchDeploy === undefined ? "rollout surge or migration" : "rollout surge, migration or search index Job"} ${transient}`].join(" + ");
   return { web, streaming, sidekiq, total, describe };
 }
 

@@ -35,6 +35,15 @@ describe("the component under its own policy pack", () => {
     assert.deepEqual(findings(stack.resources), []);
   });
 
+  it("passes with full-text search on, embedded or external inside the cluster", async () => {
+    const { stack } = await deploy({ domain: "social.example", search: { enabled: true } });
+    assert.ok(stack.resources.some((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name === "social-search"));
+    assert.ok(stack.resources.some((r) => r.type === "kubernetes:batch/v1:Job" && r.name === "social-search-deploy"));
+    assert.deepEqual(findings(stack.resources), []);
+    const external = await deploy({ domain: "social.example", search: { enabled: true, external: { host: "10.43.9.9", port: 9201 } } });
+    assert.deepEqual(findings(external.stack.resources), []);
+  });
+
   it("passes for any valid args that keep egress inside the cluster", async () => {
     await fc.assert(fc.asyncProperty(validArgs.filter((a) => !a.allowPublicEgress), async (args) => {
       const { stack } = await deploy(args);

@@ -50,6 +50,7 @@ function firstDifference(a: string, b: string): string {
 const EXPECTED_SECRETS = [
   "ExternalPostgresql.password",
   "ExternalRedis.password",
+  "ExternalSearch.password",
   "MastodonSecrets.activeRecordEncryptionDeterministicKey",
   "MastodonSecrets.activeRecordEncryptionKeyDerivationSalt",
   "MastodonSecrets.activeRecordEncryptionPrimaryKey",
