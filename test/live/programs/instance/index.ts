@@ -5,7 +5,7 @@
  * secret config, as a user who keeps their own would), and TLS comes from an existing cert-manager
  * CA ClusterIssuer (`tls.issuerName`), as with a MastodonPlatform. Everything else is the default.
  * Optional config: version, imageRepository, allowPublicEgress, egressGateway (true: the instance's own gateway),
- * scaling (the scenarios that change them).
+ * scaling, search (the scenarios that change them).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonCluster, MastodonClusterArgs } from "../../../../provider";
@@ -22,6 +22,7 @@ export function liveInstance(name: string, domain: string): MastodonCluster {
     egressGateway: config.getBoolean("egressGateway") ? { enabled: true } : undefined,
     // The scaling journey's processes, media and database (a JSON object).
     ...config.getObject<Pick<MastodonClusterArgs, "web" | "streaming" | "sidekiqWorkers" | "media" | "postgresql">>("scaling"),
+    search: config.getBoolean("search") ? { enabled: true } : undefined,
     tls: {
       issuerName: config.require("issuerName"),
       issuerKind: "ClusterIssuer",
