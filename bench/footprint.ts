@@ -2,7 +2,8 @@
  * The default profile's footprint: CPU and memory requests and limits of one default instance, summed over every
  * container and init container of every workload it registers (Deployments, StatefulSets, Jobs), times replicas.
  * Steady state is the Deployments and StatefulSets; the peak during a migration adds one Job. Target: ≤ 2 GiB of
- * memory requests at that peak.
+ * memory requests at that peak. The same instance with full-text search on (`search.enabled`, off by default) is
+ * measured too: what its OpenSearch server and index Job add is counted, not budgeted.
  *
  * Run alone: npx ts-node --transpile-only bench/footprint.ts
  */
@@ -95,13 +96,13 @@ export function surgePods(w: Workload): number {
   return typeof surge === "string" && surge.endsWith("%") ? Math.ceil((podsOf(w) * Number(surge.slice(0, -1))) / 100) : Number(surge);
 }
 
-/** In a child: the workloads of one default instance. */
-async function work(): Promise<Workload[]> {
+/** In a child: the workloads of one default instance, or of one with full-text search on. */
+async function work(args: { search?: boolean }): Promise<Workload[]> {
   const { installMocks, runProgram } = await import("../test/harness/mocks");
   const { Stack } = await import("../test/harness/stack");
   const { defaultInstance } = await import("./stacks");
   await installMocks(false);
-  const { resources } = await runProgram(() => defaultInstance());
+  const { resources } = await runProgram(() => defaultInstance(args.search ? { search: { enabled: true } } : {}));
   return new Stack(resources).workloads().map((r) => ({ type: r.type, name: r.name, spec: r.inputs.spec }));
 }
 
@@ -109,21 +110,34 @@ const cpu = (cores: number) => (cores < 1 ? `${num(cores * 1000)}m` : `${num(cor
 const memory = (bytes: number) => `${num(bytes / 1024 ** 2)} MiB`;
 const usageCells = (u: Usage) => [cpu(u.cpuRequests), cpu(u.cpuLimits), memory(u.memoryRequests), memory(u.memoryLimits)];
 
+const total = (ws: Workload[], rule: "sum" | "scheduled") => ws.map((w) => times(podUsage(w)[rule], podsOf(w))).reduce(add, ZERO);
+const largestJob = (ws: Workload[], rule: "sum" | "scheduled") =>
+  ws.filter((w) => w.type === KIND.Job).map((j) => times(podUsage(j)[rule], podsOf(j))).reduce((a, b) => (b.memoryRequests > a.memoryRequests ? b : a), ZERO);
+const difference = (a: Usage, b: Usage): Usage => add(a, times(b, -1));
+
+/** Steady state (Deployments and StatefulSets) and the peak while the largest Job runs, by the issue's rule. */
+export function footprint(workloads: Workload[]): { steady: Usage; migration: Usage } {
+  const steady = total(workloads.filter((w) => w.type !== KIND.Job), "sum");
+  return { steady, migration: add(steady, largestJob(workloads, "sum")) };
+}
+
 export async function run(): Promise<Section> {
-  const workloads = await inChild<Workload[]>(__filename, {});
+  const [workloads, withSearch] = await Promise.all([
+    inChild<Workload[]>(__filename, {}),
+    inChild<Workload[]>(__filename, { search: true }),
+  ]);
   const kind = (w: Workload) => w.type.split(":").pop()!;
-  const total = (ws: Workload[], rule: "sum" | "scheduled") => ws.map((w) => times(podUsage(w)[rule], podsOf(w))).reduce(add, ZERO);
 
   const steadyWorkloads = workloads.filter((w) => w.type !== KIND.Job);
   const jobs = workloads.filter((w) => w.type === KIND.Job);
-  const largestJob = (rule: "sum" | "scheduled") =>
-    jobs.map((j) => times(podUsage(j)[rule], podsOf(j))).reduce((a, b) => (b.memoryRequests > a.memoryRequests ? b : a), ZERO);
   const surge = (rule: "sum" | "scheduled") => steadyWorkloads.map((w) => times(podUsage(w)[rule], surgePods(w))).reduce(add, ZERO);
   const steady = total(steadyWorkloads, "sum");
-  const migration = add(steady, largestJob("sum"));
+  const migration = add(steady, largestJob(jobs, "sum"));
   const rollout = add(steady, surge("sum"));
   const steadyScheduled = total(steadyWorkloads, "scheduled");
-  const migrationScheduled = add(steadyScheduled, largestJob("scheduled"));
+  const migrationScheduled = add(steadyScheduled, largestJob(jobs, "scheduled"));
+  const search = footprint(withSearch);
+  const searchWorkloads = withSearch.filter((w) => !workloads.some((d) => d.type === w.type && d.name === w.name));
 
   const markdown = [
     table(
@@ -149,6 +163,16 @@ export async function run(): Promise<Section> {
     "",
     "Rows above the last two add every container and init container of every pod, times its pods (the issue's rule). " +
       "The scheduler reserves, per pod, the larger of the biggest init container and the sum of the others.",
+    "",
+    table(
+      ["With full-text search on (`search.enabled`, embedded OpenSearch; off by default)", ">CPU requests", ">CPU limits", ">Memory requests", ">Memory limits"],
+      [
+        ...searchWorkloads.map((w) => [`${w.name} (${kind(w)})`, ...usageCells(times(podUsage(w).sum, podsOf(w)))]),
+        ["**Steady state**", ...usageCells(search.steady)],
+        ["**Peak while a Job runs** (steady + the largest Job)", ...usageCells(search.migration)],
+        ["Added to the default's steady state", ...usageCells(difference(search.steady, steady))],
+      ],
+    ),
   ].join("\n");
 
   const targets: Target[] = [
