@@ -1,7 +1,7 @@
 /** fast-check generators of valid MastodonClusterArgs, shared by the property specs and the benchmarks. */
 import * as fc from "fast-check";
 import type { MastodonClusterArgs } from "../../provider";
-import { RESERVED_CONNECTIONS, connectionBudget } from "../../provider/args";
+import { RESERVED_CONNECTIONS, connectionBudget, searchDeployConnections } from "../../provider/args";
 import { parseVersion, sidekiqQueues } from "../../provider/versions";
 
 export const VERSIONS = ["v4.2.17", "v4.3.0", "v4.4.3", "v4.5.2", "v4.6.6"];
@@ -55,10 +55,11 @@ export const validArgs: fc.Arbitrary<MastodonClusterArgs> = fc
     webDomain: fc.boolean(),
     tls: fc.constantFrom("own-ca", "issuer", "secret", "acme"),
     headroom: fc.integer({ min: 0, max: 40 }),
+    search: fc.constantFrom("off", "embedded", "external"),
   })
   .chain((a) => workers(a.version).map((w) => ({ ...a, workers: w })))
   .map((a): MastodonClusterArgs => {
-    const budget = connectionBudget({ web: a.web, streaming: a.streaming }, a.workers).total;
+    const budget = connectionBudget({ web: a.web, streaming: a.streaming, searchDeploy: a.search === "off" ? undefined : searchDeployConnections() }, a.workers).total;
     const maxConnections = Math.max(20, budget + RESERVED_CONNECTIONS + a.headroom);
     const tls = a.tls === "issuer" ? { issuerName: "lab-ca", caCertificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" }
       : a.tls === "secret" ? { secretName: "wildcard-tls" }
@@ -85,5 +86,7 @@ export const validArgs: fc.Arbitrary<MastodonClusterArgs> = fc
       allowPublicEgress: a.allowPublicEgress,
       clusterCidrs: a.clusterCidrs,
       tls,
+      ...(a.search === "embedded" ? { search: { enabled: true } } : {}),
+      ...(a.search === "external" ? { search: { enabled: true, external: { host: "opensearch.search.svc.cluster.local", user: "mastodon", password: "search-password" } } } : {}),
     };
   });

@@ -4,6 +4,7 @@ import { connectionBudget, parseArgs } from "../../provider/args";
 import { memoryBytes } from "../../provider/containers";
 import { OPENSEARCH_UID, esHost, searchDeployCommand } from "../../provider/search";
 import { RecordedResource } from "../harness/mocks";
+import { schemaErrors } from "../harness/schemas";
 import { KIND, Stack, changedUrns, deploy } from "../harness/stack";
 
 const SEARCH = { domain: "social.example", search: { enabled: true } };
@@ -102,6 +103,11 @@ describe("full-text search", () => {
       assert.equal(after.metadata.name, claim.inputs.metadata.name);
       const identity = (s: RecordedResource) => ({ name: s.inputs.metadata.name, serviceName: s.inputs.spec.serviceName, selector: s.inputs.spec.selector, templates: s.inputs.spec.volumeClaimTemplates });
       assert.deepEqual(identity(changed.get(KIND.StatefulSet, "social-search")), identity(server()));
+    });
+
+    it("produces objects Kubernetes' schemas accept (dotted setting names in env included)", async () => {
+      assert.deepEqual(await schemaErrors(stack.resources.filter((r) => /search/.test(r.name))), []);
+      assert.ok(stack.resources.filter((r) => /search/.test(r.name)).length >= 6);
     });
 
     it("is not awaited by the rollout: nothing but the index Job waits for it", () => {
