@@ -18,6 +18,7 @@ import { componentLabels, instanceLabels } from "./names";
 import { instanceEgressGateway } from "./egressGateway";
 import { networkPolicies } from "./network";
 import { cacheRedis, embeddedRedis } from "./redis";
+import { sentinelRedis } from "./redisSentinel";
 import { embeddedSearch, searchEnv } from "./search";
 import { mastodonSecrets } from "./secrets";
 import { mediaClaim } from "./storage";
@@ -85,7 +86,8 @@ export class MastodonCluster extends pulumi.ComponentResource {
     // Data tier and secrets: nothing here depends on the version.
     const secrets = mastodonSecrets(name, config, this);
     const postgresql = config.postgresql.embedded ? embeddedPostgresql(ctx, secrets.postgresqlPassword) : undefined;
-    const redis = config.redis.embedded ? embeddedRedis(ctx, secrets.redisPassword!) : undefined;
+    const redis = !config.redis.embedded ? undefined
+      : config.redis.sentinel ? sentinelRedis(ctx, secrets.redisPassword!) : embeddedRedis(ctx, secrets.redisPassword!);
     const redisCache = secrets.redisCachePassword ? cacheRedis(ctx, secrets.redisCachePassword) : undefined;
     const media = mediaClaim(ctx);
     // The search server is not awaited by the rollout (Mastodon runs without it): only its index Job waits for it.

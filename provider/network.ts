@@ -2,7 +2,7 @@
  * The network boundary. Every pod of the instance is denied all ingress and egress, then allowed:
  *   - DNS to the cluster DNS (53/UDP and TCP);
  *   - Mastodon pods (web, streaming, sidekiq, Jobs) to the embedded PostgreSQL and Redis, and
- *     those servers from them only; to external ones on their ports, by address (the cluster's ranges) and, as
+ *     those servers from them only (a Redis Sentinel set's pods also from and to each other, on 6379 and 26379); to external ones on their ports, by address (the cluster's ranges) and, as
  *     some network plugins match pod addresses only by pod selectors, by the pods of the Service's namespace;
  *   - the ingress controller to web (3000) and streaming (4000);
  *   - KEDA's operator to the embedded Redis, or to sidekiq's metrics port, when it scales a sidekiq group (it reads
@@ -25,6 +25,7 @@ import { POSTGRES_PORT } from "./database";
 import { Component, MASTODON_COMPONENTS, SEARCH_CLIENTS, instanceLabels, selectorLabels } from "./names";
 import { METRICS_PORT } from "./metrics";
 import { REDIS_PORT } from "./redis";
+import { SENTINEL_PORT, sentinelEndpoints } from "./redisSentinel";
 import { kedaReads } from "./workloads/scaling";
 import { STREAMING_PORT } from "./workloads/streaming";
 import { WEB_PORT } from "./workloads/web";
@@ -158,6 +159,15 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
     const ranges = cidrPeers(config.allowPublicEgress ? PUBLIC_CIDRS : config.clusterCidrs);
     return { to: [...serverPeers(server.hosts, config.namespace), ...ranges], ports: [{ protocol: "TCP", port: server.port }] };
   };
+  const sentinel = sentinelEndpoints(config);
+  const redisPorts = (ports: number[]) => [...new Set(ports)].map((port) => ({ protocol: "TCP", port }));
+  // A Sentinel set: its sentinels, and the Redis servers they name (beside them, on the servers' port).
+  const redisEgress = !sentinel ? [dataEgress("redis", REDIS_PORT)]
+    : config.redis.sentinel ? [{ to: [{ podSelector: { matchLabels: selectorLabels(name, "redis") } }], ports: redisPorts([REDIS_PORT, SENTINEL_PORT]) }]
+      : [{
+        to: [...serverPeers(sentinel.sentinels.map((s) => s.host), config.namespace), ...cidrPeers(config.allowPublicEgress ? PUBLIC_CIDRS : config.clusterCidrs)],
+        ports: redisPorts([config.redis.external!.port, ...sentinel.sentinels.map((s) => s.sentinelPort)]),
+      }];
   const cacheEgress = config.redis.cache.enabled
     ? [{ to: [{ podSelector: { matchLabels: selectorLabels(name, "redis-cache") } }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }]
     : [];
@@ -166,7 +176,7 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
     policyTypes: ["Egress"],
     egress: [
       dataEgress("postgresql", POSTGRES_PORT),
-      dataEgress("redis", REDIS_PORT),
+      ...redisEgress,
       ...cacheEgress,
     ],
   };
@@ -177,7 +187,17 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
       ingress: [{ from: [{ podSelector: mastodon }], ports: [{ protocol: "TCP", port: POSTGRES_PORT }] }],
     };
   }
-  if (config.redis.embedded) {
+  if (config.redis.sentinel) {
+    // Mastodon's pods reach Redis and the sentinels; the set's pods reach each other (replication, the sentinels'
+    // checks and their gossip through the master), and nothing else.
+    const set = { podSelector: { matchLabels: selectorLabels(name, "redis") } };
+    specs.redis = {
+      podSelector: { matchLabels: selectorLabels(name, "redis") },
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [{ from: [{ podSelector: mastodon }, set], ports: redisPorts([REDIS_PORT, SENTINEL_PORT]) }],
+      egress: [{ to: [set], ports: redisPorts([REDIS_PORT, SENTINEL_PORT]) }],
+    };
+  } else if (config.redis.embedded) {
     specs.redis = {
       podSelector: { matchLabels: selectorLabels(name, "redis") },
       policyTypes: ["Ingress"],

@@ -35,13 +35,16 @@ export function maxMemoryBytes(limit: string, persistence: boolean): number {
   return Math.floor(memoryBytes(limit) * (persistence ? 0.5 : 0.75));
 }
 
-/** redis-server's arguments: the password from the environment, the memory bound and policy of its role, persistence as configured. */
-export function redisArgs(persistence: boolean, memoryLimit: string, role: RedisRole = "queues"): string[] {
-  const durability = persistence
-    ? ["--appendonly", "yes", "--dir", "/data"]
-    : ["--appendonly", "no", "--save", ""];
+/** The memory bound and policy of a role, and persistence as configured: what every embedded Redis runs with. */
+export function redisSettings(persistence: boolean, memoryLimit: string, role: RedisRole = "queues"): string[] {
+  const durability = persistence ? ["--appendonly", "yes"] : ["--appendonly", "no", "--save", ""];
   const memory = ["--maxmemory", String(maxMemoryBytes(memoryLimit, persistence)), "--maxmemory-policy", role === "queues" ? "noeviction" : "allkeys-lru"];
-  return ["--requirepass", "$(REDIS_PASSWORD)", "--port", String(REDIS_PORT), ...memory, ...durability];
+  return [...memory, ...durability];
+}
+
+/** redis-server's arguments: the password from the environment, the port, the settings of its role, the data in /data. */
+export function redisArgs(persistence: boolean, memoryLimit: string, role: RedisRole = "queues"): string[] {
+  return ["--requirepass", "$(REDIS_PASSWORD)", "--port", String(REDIS_PORT), ...redisSettings(persistence, memoryLimit, role), ...(persistence ? ["--dir", "/data"] : [])];
 }
 
 interface RedisSpec {
@@ -53,9 +56,19 @@ interface RedisSpec {
   resources: ResourceProfile;
 }
 
+/** A Redis container's probes; redis-cli authenticates with REDISCLI_AUTH, no password on its command line. */
+export function redisProbes(port: number) {
+  const ping = ["sh", "-c", `redis-cli -p ${port} ping | grep -q PONG`];
+  return {
+    // Loading a large append-only file may take long: up to 15 minutes to start.
+    startupProbe: execProbe(ping, 10, 90),
+    readinessProbe: execProbe(ping, 5, 6),
+    // Alive while it answers, LOADING included (it replies so while reading its data back).
+    livenessProbe: execProbe(["sh", "-c", `redis-cli -p ${port} ping | grep -qE 'PONG|LOADING'`], 10, 6),
+  };
+}
+
 function redisServer(ctx: BuildContext, password: pulumi.Output<string>, spec: RedisSpec): DataServer {
-  // REDISCLI_AUTH lets redis-cli authenticate without a password on its command line.
-  const ping = ["sh", "-c", `redis-cli -p ${REDIS_PORT} ping | grep -q PONG`];
   return dataServer(ctx, {
     component: spec.component,
     image: spec.image,
@@ -72,11 +85,7 @@ function redisServer(ctx: BuildContext, password: pulumi.Output<string>, spec: R
         { name: "REDIS_PASSWORD", valueFrom: passwordRef },
         { name: "REDISCLI_AUTH", valueFrom: passwordRef },
       ],
-      // Loading a large append-only file may take long: up to 15 minutes to start.
-      startupProbe: execProbe(ping, 10, 90),
-      readinessProbe: execProbe(ping, 5, 6),
-      // Alive while it answers, LOADING included (it replies so while reading its data back).
-      livenessProbe: execProbe(["sh", "-c", `redis-cli -p ${REDIS_PORT} ping | grep -qE 'PONG|LOADING'`], 10, 6),
+      ...redisProbes(REDIS_PORT),
     }),
   });
 }

@@ -16,6 +16,8 @@ export interface ClaimSpec {
   size: string;
   storageClassName?: string;
   accessMode: string;
+  /** The claim's name when a StatefulSet's claim template must find it: `${name}-${id}` otherwise. */
+  claimName?: string;
 }
 
 export function persistentVolumeClaim(ctx: BuildContext, spec: ClaimSpec): k8s.core.v1.PersistentVolumeClaim {
@@ -23,7 +25,7 @@ export function persistentVolumeClaim(ctx: BuildContext, spec: ClaimSpec): k8s.c
   return new k8s.core.v1.PersistentVolumeClaim(
     name,
     {
-      metadata: { name, namespace: ctx.namespace, labels: componentLabels(ctx.name, spec.component) },
+      metadata: { name: spec.claimName ?? name, namespace: ctx.namespace, labels: componentLabels(ctx.name, spec.component) },
       spec: {
         accessModes: [spec.accessMode],
         storageClassName: spec.storageClassName,

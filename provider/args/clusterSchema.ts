@@ -45,6 +45,9 @@ function searchField(component: string) {
   }).prefault({});
 }
 
+const SENTINEL_ADDRESS = "a sentinel address such as \"sentinel-0.redis.svc.cluster.local:26379\" (host, or host:port)";
+const ODD_REPLICAS = "an odd whole number, at least 3 (a majority of the sentinels must agree to fail over)";
+
 /** The operations fields (backups, maintenance, admin, metrics): each with its default and its own rule. */
 function operationsFields() {
   const task = (schedule: string, days: number, minDays: number) => strict({
@@ -130,9 +133,12 @@ export function argsObject(name: string) {
 
   const redis = strict({
     external: strict({
-      host: deferrable(component, "redis.external.host", nonEmpty("a host name or address")),
+      host: deferrable(component, "redis.external.host", nonEmpty("a host name or address")).optional(),
       port: port.default(6379),
       password: secret("redis.external.password"),
+      sentinels: z.array(z.string({ error: SENTINEL_ADDRESS }).regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$/, { error: SENTINEL_ADDRESS }), { error: "a list of sentinel addresses" })
+        .min(1, { error: "at least one sentinel address" }).optional(),
+      masterName: z.string({ error: "a Sentinel master name such as mymaster" }).regex(/^[A-Za-z0-9._-]+$/, { error: "a Sentinel master name such as mymaster" }).optional(),
     }).optional(),
     image: image.optional(),
     persistence: z.boolean({ error: "true or false" }).optional(),
@@ -143,6 +149,12 @@ export function argsObject(name: string) {
       enabled: z.boolean({ error: "true or false" }).default(false),
       resources: resources(DEFAULT_RESOURCES.redisCache),
     }).prefault({}),
+    sentinel: strict({
+      enabled: z.boolean({ error: "true or false" }).default(false),
+      replicas: z.number({ error: ODD_REPLICAS }).int({ error: ODD_REPLICAS }).min(3, { error: ODD_REPLICAS })
+        .refine((n) => n % 2 === 1, { error: ODD_REPLICAS }).default(3),
+      resources: resources(DEFAULT_RESOURCES.redisSentinel),
+    }).optional(),
   }).prefault({});
 
   const media = strict({

@@ -73,14 +73,40 @@ export interface Postgresql {
   resources?: ContainerResources;
 }
 
-/** A Redis server this component does not run. */
+/** A Redis server this component does not run: one server (`host`), or a Sentinel set (`sentinels`). */
 export interface ExternalRedis {
-  /** Host name or address (REDIS_HOST). Required. */
-  host: pulumi.Input<string>;
-  /** Port (REDIS_PORT). Defaults to 6379. */
+  /** Host name or address (REDIS_HOST). Required unless `sentinels` is given. */
+  host?: pulumi.Input<string>;
+  /** Port (REDIS_PORT); with `sentinels`, the port of the Redis servers they name. Defaults to 6379. */
   port?: number;
-  /** Password (REDIS_PASSWORD), kept as a Pulumi secret. Defaults to none. */
+  /**
+   * Password (REDIS_PASSWORD), kept as a Pulumi secret; with `sentinels`, the sentinels' own password too (Mastodon
+   * sends the same one to both). Defaults to none.
+   */
   password?: pulumi.Input<string>;
+  /**
+   * The sentinels of an existing Sentinel set, each "host" or "host:port" (port 26379 when left out), in place of
+   * `host` (REDIS_SENTINELS); needs Mastodon v4.3.0 or later and `masterName`. Defaults to none.
+   */
+  sentinels?: string[];
+  /** The name the sentinels monitor the master under (REDIS_SENTINEL_MASTER). Required with `sentinels`. */
+  masterName?: string;
+}
+
+/**
+ * Redis Sentinel run by this component: `replicas` pods of one StatefulSet, each with a Redis server and a Sentinel
+ * (official redis image, `redis.image`), one master and replicas elsewhere; when the master's pod is lost the
+ * sentinels promote a replica and Mastodon follows (REDIS_SENTINELS). Each Redis keeps the single server's memory
+ * bounds (`redis.resources`) and its append-only file on a claim of its own; pods prefer distinct nodes, and a
+ * PodDisruptionBudget lets one go at a time. The cache Redis (`redis.cache`), if any, stays a single server.
+ */
+export interface RedisSentinel {
+  /** Run Redis as a Sentinel set instead of one server; needs Mastodon v4.3.0 or later. Defaults to false. */
+  enabled?: boolean;
+  /** Pods of the set: an odd number, at least 3 (a majority of sentinels must agree to fail over). Defaults to 3. */
+  replicas?: number;
+  /** Resources of each pod's Sentinel container (the Redis container has `redis.resources`). Defaults to requests 10m/16Mi, limits 100m/64Mi. */
+  resources?: ContainerResources;
 }
 
 /** Redis: embedded in the cluster by default, or external. */
@@ -107,6 +133,8 @@ export interface Redis {
   resources?: ContainerResources;
   /** A second, memory-only Redis for Mastodon's cache (CACHE_REDIS_*). Defaults to none: one Redis holds the cache too. */
   cache?: RedisCache;
+  /** Run the embedded Redis as a highly available Sentinel set. Defaults to none: one server. */
+  sentinel?: RedisSentinel;
 }
 
 /**

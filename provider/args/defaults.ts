@@ -44,6 +44,8 @@ export const DEFAULT_RESOURCES = {
   // The request is what a small instance's Redis holds; the limit leaves room for growth and an AOF rewrite.
   redis: { requests: { cpu: "50m", memory: "96Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
   redisCache: { requests: { cpu: "25m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
+  // A Sentinel holds a few kilobytes of state: its process is most of it.
+  redisSentinel: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
   egressGateway: { requests: { cpu: "25m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
   /** pg_dump streams rows: little memory whatever the database's size. */
   backup: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
@@ -71,6 +73,8 @@ export const MANAGED_ENV = [
   "MASTODON_PROMETHEUS_EXPORTER_ENABLED", "MASTODON_PROMETHEUS_EXPORTER_LOCAL", "MASTODON_PROMETHEUS_EXPORTER_HOST",
   "MASTODON_PROMETHEUS_EXPORTER_PORT", "MASTODON_PROMETHEUS_EXPORTER_WEB_DETAILED_METRICS", "MASTODON_PROMETHEUS_EXPORTER_SIDEKIQ_DETAILED_METRICS",
   "ES_ENABLED", "ES_HOST", "ES_PORT", "ES_USER", "ES_PASS", "ES_PREFIX", "ES_PRESET",
+  // Redis Sentinel (redis.sentinel, redis.external.sentinels).
+  "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER", "REDIS_SENTINEL_PORT",
 ];
 
 /** The longest suffix the component appends to its name ("-db-migrate-post-1234abcd"). */

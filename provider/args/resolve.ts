@@ -70,6 +70,8 @@ function resolve(name: string, a: ParsedArgs) {
     redis: {
       embedded: embeddedRedis,
       external: a.redis.external && { ...a.redis.external, host: isolatedHost(name, a, ["redis", "external", "host"], a.redis.external.host) },
+      /** The embedded Sentinel set, when enabled (redisSentinel.ts). */
+      sentinel: embeddedRedis && a.redis.sentinel?.enabled ? { replicas: a.redis.sentinel.replicas, resources: a.redis.sentinel.resources } : undefined,
       image: a.redis.image ?? REDIS_IMAGE,
       persistence: a.redis.persistence ?? true,
       storageSize: a.redis.storageSize ?? "1Gi",

@@ -40,14 +40,20 @@ export function isInCluster(host: string, cidrs: string[]): boolean {
 export const ISOLATED_DATA_HOST = "an in-cluster Service or an address in clusterCidrs while egress is limited to the cluster " +
   "(add the server's range to clusterCidrs, or set allowPublicEgress)";
 
-/** The hosts of external PostgreSQL, Redis and search servers, with their paths in args. */
-export function externalDataHosts(a: ParsedArgs): Array<[string[], pulumi.Input<string> | undefined]> {
+/** The hosts of external PostgreSQL, Redis (or its sentinels) and search servers, with their paths in args. */
+export function externalDataHosts(a: ParsedArgs): Array<[(string | number)[], pulumi.Input<string> | undefined]> {
   return [
     [["postgresql", "external", "host"], a.postgresql.external?.host],
     [["postgresql", "external", "directHost"], a.postgresql.external?.directHost],
     [["redis", "external", "host"], a.redis.external?.host],
+    ...(a.redis.external?.sentinels ?? []).map((s, i): [(string | number)[], string] => [["redis", "external", "sentinels", i], sentinelHost(s)]),
     [["search", "external", "host"], a.search.external?.host],
   ];
+}
+
+/** The host of a sentinel address ("host" or "host:port"). */
+export function sentinelHost(address: string): string {
+  return address.split(":")[0];
 }
 
 
@@ -125,7 +131,8 @@ export function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
     }
   };
   embeddedOnly("postgresql", ["image", "storageSize", "storageClassName"]);
-  embeddedOnly("redis", ["image", "persistence", "storageSize", "storageClassName"]);
+  embeddedOnly("redis", ["image", "persistence", "storageSize", "storageClassName", "sentinel"]);
+  redisSentinelRules(a, version, ctx);
   // Embedded servers from another image: pinned, and recent enough for this Mastodon version.
   const servers = [
     { section: "postgresql", name: "PostgreSQL", image: a.postgresql.image, minimum: dataServerMinimum("postgresql", version), example: POSTGRES_IMAGE },
@@ -278,6 +285,36 @@ export function scalingRules(a: ParsedArgs, ctx: z.RefinementCtx) {
       issue(ctx, [...path, "autoscaling", "targetCPUUtilizationPercentage"], scaling.targetCPUUtilizationPercentage, "nothing unless autoscaling.scaler is \"cpu\" (KEDA scales this group on its queues' backlog)");
     }
   });
+}
+
+/** Redis Sentinel, embedded or external: from Mastodon 4.3, with what a set needs. */
+function redisSentinelRules(a: ParsedArgs, version: MastodonVersion, ctx: z.RefinementCtx) {
+  const external = a.redis.external;
+  const embedded = a.redis.sentinel?.enabled === true && !external;
+  // Mastodon reads REDIS_SENTINELS from 4.3 (mastodon#31744, streaming #31623); before, it would ignore them.
+  const tooOld = !atLeast(version, 4, 3);
+  if (embedded && tooOld) {
+    issue(ctx, ["redis", "sentinel", "enabled"], true, `false or nothing with version ${a.version}: Mastodon connects through Redis Sentinel from v4.3.0 (set version to v4.3.0 or later)`);
+  }
+  if (embedded && a.redis.persistence === false) {
+    issue(ctx, ["redis", "persistence"], false, "true or nothing with redis.sentinel.enabled: a master restarting without its data would empty its replicas");
+  }
+  if (!external) return;
+  if (external.sentinels && tooOld) {
+    issue(ctx, ["redis", "external", "sentinels"], external.sentinels, `nothing with version ${a.version}: Mastodon connects through Redis Sentinel from v4.3.0 (set version to v4.3.0 or later, or redis.external.host)`);
+  }
+  if (external.sentinels && external.host !== undefined) {
+    issue(ctx, ["redis", "external", "host"], external.host, "nothing with redis.external.sentinels: the sentinels name the master");
+  }
+  if (!external.sentinels && external.host === undefined) {
+    issue(ctx, ["redis", "external", "host"], undefined, "a host name or address, or redis.external.sentinels and redis.external.masterName for a Sentinel set");
+  }
+  if (external.sentinels && external.masterName === undefined) {
+    issue(ctx, ["redis", "external", "masterName"], undefined, "the name the sentinels monitor the master under (REDIS_SENTINEL_MASTER), with redis.external.sentinels");
+  }
+  if (!external.sentinels && external.masterName !== undefined) {
+    issue(ctx, ["redis", "external", "masterName"], external.masterName, "nothing unless redis.external.sentinels is set");
+  }
 }
 
 /** The operations fields against the rest: backups need the embedded server, the exporter Mastodon 4.4. */

@@ -8,6 +8,7 @@ import type { MastodonConfig } from "../args";
 import type { InstanceSecrets } from "../secrets";
 import { postgresqlHost } from "../database";
 import { REDIS_PORT, redisCacheHost, redisHost } from "../redis";
+import { sentinelEndpoints, sentinelsVariable } from "../redisSentinel";
 
 /** Where the CA bundle is mounted in Mastodon pods (see mastodonPod.ts). */
 export const CA_DIR = "/etc/mastodon-ca";
@@ -60,9 +61,17 @@ export function mastodonEnv(config: MastodonConfig, secrets: InstanceSecrets, tr
     DB_NAME: config.postgresql.external?.database ?? "mastodon_production",
     DB_USER: config.postgresql.external?.user ?? "mastodon",
     PREPARED_STATEMENTS: String(config.postgresql.external?.preparedStatements ?? true),
-    REDIS_HOST: redisHost(config),
-    REDIS_PORT: String(config.redis.external?.port ?? 6379),
   };
+  const sentinel = sentinelEndpoints(config);
+  if (sentinel) {
+    // The sentinels name the master at each connection (Mastodon 4.3+): no REDIS_HOST, and never REDIS_URL, which
+    // would win over them. The sentinels' password falls back to REDIS_PASSWORD in Ruby and in streaming.
+    env.REDIS_SENTINELS = sentinelsVariable(sentinel.sentinels);
+    env.REDIS_SENTINEL_MASTER = sentinel.masterName;
+  } else {
+    env.REDIS_HOST = redisHost(config);
+    env.REDIS_PORT = String(config.redis.external?.port ?? 6379);
+  }
   const gateway = config.egressGateway;
   if (gateway) {
     // Mastodon's HTTP client (app/lib/request.rb) reads the lowercase http_proxy alone, for every request, with no
