@@ -33,6 +33,11 @@ node_count() {
   echo $#
 }
 
+# One line of a config file (dash's echo would read backslashes in a password as escapes).
+line() {
+  printf '%s\n' "$*"
+}
+
 # A value quoted for a Redis config file.
 quoted() {
   printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\"]/\\&/g')"
@@ -76,13 +81,13 @@ case $mode in
     mhost=${master% *} mport=${master#* }
     conf=$CONFIG_DIR/redis.conf
     {
-      echo "port $port"
-      echo "dir $(quoted "$DATA_DIR")"
-      echo "requirepass $(quoted "$REDIS_PASSWORD")"
-      echo "masterauth $(quoted "$REDIS_PASSWORD")"
-      echo "replica-announce-ip $host"
-      echo "replica-announce-port $port"
-      if [ "$mhost" != "$host" ] || [ "$mport" != "$port" ]; then echo "replicaof $mhost $mport"; fi
+      line "port $port"
+      line "dir $(quoted "$DATA_DIR")"
+      line "requirepass $(quoted "$REDIS_PASSWORD")"
+      line "masterauth $(quoted "$REDIS_PASSWORD")"
+      line "replica-announce-ip $host"
+      line "replica-announce-port $port"
+      if [ "$mhost" != "$host" ] || [ "$mport" != "$port" ]; then line "replicaof $mhost $mport"; fi
     } >"$conf"
     echo "redis $POD_NAME: master $mhost:$mport"
     exec redis-server "$conf" "$@"
@@ -103,20 +108,20 @@ case $mode in
     done
     conf=$CONFIG_DIR/sentinel.conf
     {
-      echo "port $port"
-      echo "dir $(quoted "$CONFIG_DIR")"
+      line "port $port"
+      line "dir $(quoted "$CONFIG_DIR")"
       # The same id at every start: the other sentinels know it again instead of counting a new one.
-      echo "sentinel myid $(printf '%s' "$POD_NAME" | sha1sum | cut -c1-40)"
-      echo "sentinel resolve-hostnames yes"
-      echo "sentinel announce-hostnames yes"
-      echo "sentinel announce-ip $host"
-      echo "sentinel announce-port $port"
-      echo "sentinel monitor $SENTINEL_MASTER $mhost $mport $SENTINEL_QUORUM"
-      echo "sentinel auth-pass $SENTINEL_MASTER $(quoted "$REDIS_PASSWORD")"
-      echo "sentinel down-after-milliseconds $SENTINEL_MASTER $SENTINEL_DOWN_AFTER_MS"
-      echo "sentinel failover-timeout $SENTINEL_MASTER $SENTINEL_FAILOVER_TIMEOUT_MS"
-      echo "sentinel parallel-syncs $SENTINEL_MASTER 1"
-      echo "requirepass $(quoted "$REDIS_PASSWORD")"
+      line "sentinel myid $(printf '%s' "$POD_NAME" | sha1sum | cut -c1-40)"
+      line "sentinel resolve-hostnames yes"
+      line "sentinel announce-hostnames yes"
+      line "sentinel announce-ip $host"
+      line "sentinel announce-port $port"
+      line "sentinel monitor $SENTINEL_MASTER $mhost $mport $SENTINEL_QUORUM"
+      line "sentinel auth-pass $SENTINEL_MASTER $(quoted "$REDIS_PASSWORD")"
+      line "sentinel down-after-milliseconds $SENTINEL_MASTER $SENTINEL_DOWN_AFTER_MS"
+      line "sentinel failover-timeout $SENTINEL_MASTER $SENTINEL_FAILOVER_TIMEOUT_MS"
+      line "sentinel parallel-syncs $SENTINEL_MASTER 1"
+      line "requirepass $(quoted "$REDIS_PASSWORD")"
     } >"$conf"
     echo "sentinel $POD_NAME: master $mhost:$mport"
     exec redis-server "$conf" --sentinel "$@"

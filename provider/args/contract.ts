@@ -75,7 +75,7 @@ export interface Postgresql {
 
 /** A Redis server this component does not run: one server (`host`), or a Sentinel set (`sentinels`). */
 export interface ExternalRedis {
-  /** Host name or address (REDIS_HOST). Required unless `sentinels` is given. */
+  /** Host name or address (REDIS_HOST). Defaults to none: required unless `sentinels` is given. */
   host?: pulumi.Input<string>;
   /** Port (REDIS_PORT); with `sentinels`, the port of the Redis servers they name. Defaults to 6379. */
   port?: number;
@@ -89,7 +89,7 @@ export interface ExternalRedis {
    * `host` (REDIS_SENTINELS); needs Mastodon v4.3.0 or later and `masterName`. Defaults to none.
    */
   sentinels?: string[];
-  /** The name the sentinels monitor the master under (REDIS_SENTINEL_MASTER). Required with `sentinels`. */
+  /** The name the sentinels monitor the master under (REDIS_SENTINEL_MASTER). Defaults to none: required with `sentinels`. */
   masterName?: string;
 }
 

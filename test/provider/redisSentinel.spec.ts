@@ -10,6 +10,8 @@ import { InvalidArgsError } from "../../provider/validation";
 import { DEFAULT_VERSION } from "../../provider/versions";
 import { RecordedResource } from "../harness/mocks";
 import { KIND, Stack, changedUrns, deploy } from "../harness/stack";
+import { freePort } from "./egressGatewaySquid";
+import { LoopbackSentinelSet, masterFromSentinels, redisServerBinary, until } from "./redisSentinelLoopback";
 
 const base: MastodonClusterArgs = { domain: "social.example", redis: { sentinel: { enabled: true } } };
 const external: MastodonClusterArgs = {
@@ -203,6 +205,91 @@ describe("Redis Sentinel's args", () => {
     assert.equal(parseArgs("social", { ...base, version: "v4.3.0" }).redis.sentinel?.replicas, 3);
     assert.equal(parseArgs("social", { domain: "social.example", redis: { sentinel: { enabled: true, replicas: 5 } } }).redis.sentinel?.replicas, 5);
     assert.equal(parseArgs("social", { domain: "social.example", redis: { sentinel: { enabled: false } } }).redis.sentinel, undefined);
+  });
+});
+
+describe("the Sentinel set's pods, run for real on loopback (Debian's redis-server)", function () {
+  this.timeout(180_000);
+  const password = 'a "quoted" pass\\word';
+  let set: LoopbackSentinelSet;
+  let env: Record<string, string>;
+  let newMaster: string;
+
+  before(async function () {
+    if (!redisServerBinary()) this.skip("redis-server and redis-cli are not installed (apt-get install -y redis-server redis-tools)");
+    const { stack } = await deploy(base);
+    const statefulSet = stack.get(KIND.StatefulSet, "social-redis-node");
+    const script = stack.ofType(KIND.ConfigMap).find((c) => c.name === "social-redis-scripts")!.inputs.data["redisSentinel.sh"];
+    env = stack.get(KIND.ConfigMap, "social-env").inputs.data;
+    const nodes = [];
+    for (let i = 0; i < statefulSet.inputs.spec.replicas; i++) nodes.push({ host: "127.0.0.1", redisPort: await freePort(), sentinelPort: await freePort() });
+    set = new LoopbackSentinelSet(podSpec(statefulSet).containers, script, nodes, password, "social-redis-node");
+    // OrderedReady: each pod once the one before answers on both ports.
+    for (let i = 0; i < nodes.length; i++) {
+      set.start(i);
+      await until(`pod ${i} to answer`, () => (set.cli("127.0.0.1", nodes[i].redisPort, "ping")?.[0] === "PONG" && set.cli("127.0.0.1", nodes[i].sentinelPort, "ping")?.[0] === "PONG") || undefined);
+    }
+  });
+
+  after(async () => {
+    await set?.stopAll();
+  });
+
+  /** REDIS_SENTINELS as the component sets it, each pod's name and port replaced by its loopback address. */
+  const loopbackSentinels = () => env.REDIS_SENTINELS.split(",").map((entry, i) => {
+    assert.equal(entry, `${fqdn(i)}:26379`);
+    return `127.0.0.1:${set.nodes[i].sentinelPort}`;
+  }).join(",");
+  const address = (i: number) => `127.0.0.1:${set.nodes[i].redisPort}`;
+
+  it("makes the first pod the master at the first start, and the others its replicas", async () => {
+    for (let i = 0; i < 3; i++) assert.equal(set.sentinelMaster(i, env.REDIS_SENTINEL_MASTER), address(0), `sentinel ${i}`);
+    assert.equal(set.replication(0)?.role, "master");
+    for (const i of [1, 2]) {
+      const info = await until(`replica ${i} in sync`, () => { const r = set.replication(i); return r?.master_link_status === "up" ? r : undefined; });
+      assert.equal(info.role, "slave");
+      assert.equal(`${info.master_host}:${info.master_port}`, address(0));
+    }
+    // Each sentinel learns of both replicas and the two other sentinels.
+    for (let i = 0; i < 3; i++) {
+      await until(`sentinel ${i} to know the set`, () => {
+        const fields = set.cli("127.0.0.1", set.nodes[i].sentinelPort, "sentinel", "master", env.REDIS_SENTINEL_MASTER);
+        const f = fields && Object.fromEntries(fields.flatMap((v, j) => (j % 2 === 0 ? [[v, fields[j + 1]]] : [])));
+        return f?.["num-slaves"] === "2" && f?.["num-other-sentinels"] === "2" ? true : undefined;
+      });
+    }
+    assert.deepEqual(set.cli("127.0.0.1", set.nodes[0].redisPort, "set", "before-failover", "kept"), ["OK"]);
+    for (const i of [1, 2]) await until(`the write on replica ${i}`, () => (set.cli("127.0.0.1", set.nodes[i].redisPort, "get", "before-failover")?.[0] === "kept" || undefined));
+    // The server keeps its data where the claim is mounted, with the component's memory bound.
+    assert.deepEqual(set.cli("127.0.0.1", set.nodes[0].redisPort, "config", "get", "appendonly"), ["appendonly", "yes"]);
+    assert.deepEqual(set.cli("127.0.0.1", set.nodes[0].redisPort, "config", "get", "maxmemory"), ["maxmemory", String(256 * 1024 ** 2)]);
+  });
+
+  it("promotes a replica when the master's pod is lost, and a client following REDIS_SENTINELS finds it with the data", async () => {
+    await set.kill(0);
+    newMaster = await until("the surviving sentinels to promote a replica", () => {
+      const named = [1, 2].map((i) => set.sentinelMaster(i, env.REDIS_SENTINEL_MASTER));
+      return named[0] !== undefined && named[0] !== address(0) && named[0] === named[1] && set.replication(named[0] === address(1) ? 1 : 2)?.role === "master" ? named[0] : undefined;
+    });
+    assert.ok([address(1), address(2)].includes(newMaster));
+    // The first sentinel listed is gone: the client goes on to the next, as Mastodon's do.
+    const found = masterFromSentinels(set, loopbackSentinels(), env.REDIS_SENTINEL_MASTER);
+    assert.equal(found, newMaster);
+    const [host, port] = found!.split(":");
+    assert.deepEqual(set.cli(host, Number(port), "get", "before-failover"), ["kept"]);
+    assert.deepEqual(set.cli(host, Number(port), "set", "after-failover", "written"), ["OK"]);
+  });
+
+  it("brings the lost pod back as a replica of the new master, with what was written meanwhile", async () => {
+    set.start(0);
+    // The script asked the sentinels rather than falling back to the first pod (its own address).
+    const chosen = await until("the restarted pod's choice", () => set.log("redis", 0).match(/^redis social-redis-node-0: master (\S+)$/gm)?.[1]);
+    assert.equal(chosen, `redis social-redis-node-0: master ${newMaster}`);
+    const info = await until("the former master in sync as a replica", () => { const r = set.replication(0); return r?.role === "slave" && r.master_link_status === "up" ? r : undefined; });
+    assert.equal(`${info.master_host}:${info.master_port}`, newMaster);
+    await until("the write made during its absence", () => (set.cli("127.0.0.1", set.nodes[0].redisPort, "get", "after-failover")?.[0] === "written" || undefined));
+    await until("its sentinel to name the new master", () => (set.sentinelMaster(0, env.REDIS_SENTINEL_MASTER) === newMaster || undefined));
+    assert.equal(masterFromSentinels(set, loopbackSentinels(), env.REDIS_SENTINEL_MASTER), newMaster);
   });
 });
 
