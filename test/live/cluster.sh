@@ -210,7 +210,7 @@ volumeBindingMode: Immediate
 reclaimPolicy: Retain
 allowVolumeExpansion: true
 EOF
-    for i in $(seq 1 24); do
+    for i in $(seq 1 48); do
       cat <<EOF
 ---
 apiVersion: v1

@@ -11,7 +11,7 @@ import { DEFAULT_VERSION } from "../../provider/versions";
 import { RecordedResource } from "../harness/mocks";
 import { KIND, Stack, changedUrns, deploy } from "../harness/stack";
 import { freePort } from "./egressGatewaySquid";
-import { LoopbackSentinelSet, masterFromSentinels, redisServerBinary, until } from "./redisSentinelLoopback";
+import { LoopbackNode, LoopbackSentinelSet, masterFromSentinels, redisServerBinary, until } from "./redisSentinelLoopback";
 
 const base: MastodonClusterArgs = { domain: "social.example", redis: { sentinel: { enabled: true } } };
 const external: MastodonClusterArgs = {
@@ -221,7 +221,7 @@ describe("the Sentinel set's pods, run for real on loopback (Debian's redis-serv
     const statefulSet = stack.get(KIND.StatefulSet, "social-redis-node");
     const script = stack.ofType(KIND.ConfigMap).find((c) => c.name === "social-redis-scripts")!.inputs.data["redisSentinel.sh"];
     env = stack.get(KIND.ConfigMap, "social-env").inputs.data;
-    const nodes = [];
+    const nodes: LoopbackNode[] = [];
     for (let i = 0; i < statefulSet.inputs.spec.replicas; i++) nodes.push({ host: "127.0.0.1", redisPort: await freePort(), sentinelPort: await freePort() });
     set = new LoopbackSentinelSet(podSpec(statefulSet).containers, script, nodes, password, "social-redis-node");
     // OrderedReady: each pod once the one before answers on both ports.
