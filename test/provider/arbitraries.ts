@@ -44,6 +44,8 @@ export const validArgs: fc.Arbitrary<MastodonClusterArgs> = fc
     externalPostgresql: fc.boolean(),
     externalRedis: fc.boolean(),
     redisPersistence: fc.boolean(),
+    // Redis Sentinel (embedded, or external with externalRedis), from 4.3.
+    redisSentinel: fc.boolean(),
     smtp: fc.boolean(),
     extraEnv: fc.boolean(),
     ownNamespace: fc.boolean(),
@@ -75,7 +77,9 @@ export const validArgs: fc.Arbitrary<MastodonClusterArgs> = fc
       postgresql: a.externalPostgresql
         ? { maxConnections, external: { host: "postgres.db.svc.cluster.local", password: "external-password" } }
         : { maxConnections },
-      redis: a.externalRedis ? { external: { host: "redis.db.svc.cluster.local", password: "redis-password" } } : { persistence: a.redisPersistence },
+      redis: a.redisSentinel && a.version !== "v4.2.17"
+        ? (a.externalRedis ? { external: { sentinels: ["sentinel.db.svc.cluster.local"], masterName: "mymaster", password: "redis-password" } } : { sentinel: { enabled: true } })
+        : a.externalRedis ? { external: { host: "redis.db.svc.cluster.local", password: "redis-password" } } : { persistence: a.redisPersistence },
       ...(a.smtp ? { smtp: { server: "mailpit.mail", port: 1025, login: "mastodon", password: "smtp-password" } } : {}),
       ...(a.extraEnv ? { extraEnv: { SINGLE_USER_MODE: "true", DEFAULT_LOCALE: "de" } } : {}),
       ...(a.ownNamespace ? { namespace: "fediverse", createNamespace: false } : {}),
