@@ -212,7 +212,8 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
     specs["keda-redis"] = {
       podSelector: { matchLabels: selectorLabels(name, "redis") },
       policyTypes: ["Ingress"],
-      ingress: [{ from: [kedaOperator], ports: [{ protocol: "TCP", port: REDIS_PORT }] }],
+      // A Sentinel set: the sentinels first, then the master they name.
+      ingress: [{ from: [kedaOperator], ports: redisPorts(config.redis.sentinel ? [REDIS_PORT, SENTINEL_PORT] : [REDIS_PORT]) }],
     };
   }
   if (keda.latency) {

@@ -10,6 +10,7 @@ import type { AutoscalingConfig, MastodonConfig, SidekiqWorkerConfig } from "../
 import { BuildContext, childOpts } from "../context";
 import { Component, componentLabels, instanceLabels } from "../names";
 import { REDIS_PORT, redisHost } from "../redis";
+import { SentinelNode, sentinelEndpoints } from "../redisSentinel";
 
 /** Where KEDA's ScaledObject and TriggerAuthentication live (the CRDs of KEDA 2.x). */
 export const KEDA_API_VERSION = "keda.sh/v1alpha1";
@@ -84,18 +85,30 @@ export function cpuAutoscaler(ctx: BuildContext, id: string, deployment: k8s.app
  */
 export function kedaRedisAddress(ctx: BuildContext): pulumi.Output<string> {
   const port = ctx.config.redis.external?.port ?? REDIS_PORT;
-  return pulumi.all([redisHost(ctx.config), ctx.namespace]).apply(([host, namespace]) =>
-    host.includes(":") ? `[${host}]:${port}` : `${host.includes(".") ? host : `${host}.${namespace}.svc`}:${port}`);
+  return pulumi.all([redisHost(ctx.config), ctx.namespace]).apply(([host, namespace]) => kedaAddress(host, port, namespace));
 }
 
-/** KEDA's credentials for the Redis scaler: the Redis password, read from the instance's env Secret. */
+function kedaAddress(host: string, port: number, namespace: string): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host.includes(".") ? host : `${host}.${namespace}.svc`}:${port}`;
+}
+
+/** A Sentinel set's sentinels as KEDA's operator reaches them (redis-sentinel scaler's `addresses`). */
+function kedaSentinelAddresses(ctx: BuildContext, sentinels: SentinelNode[]): pulumi.Output<string> {
+  return pulumi.output(ctx.namespace).apply((namespace) => sentinels.map((s) => kedaAddress(s.host, s.sentinelPort, namespace)).join(","));
+}
+
+/**
+ * KEDA's credentials for the Redis scaler: the Redis password, read from the instance's env Secret; with Sentinel
+ * the sentinels' password too, the same one (KEDA, unlike Mastodon, does not fall back to the Redis password).
+ */
 export function kedaRedisAuthentication(ctx: BuildContext, envSecretName: pulumi.Input<string>) {
   const fullName = `${ctx.name}-keda-redis`;
+  const parameters = sentinelEndpoints(ctx.config) ? ["password", "sentinelPassword"] : ["password"];
   return new k8s.apiextensions.CustomResource(fullName, {
     apiVersion: KEDA_API_VERSION,
     kind: "TriggerAuthentication",
     metadata: { name: fullName, namespace: ctx.namespace, labels: instanceLabels(ctx.name) },
-    spec: { secretTargetRef: [{ parameter: "password", name: envSecretName, key: "REDIS_PASSWORD" }] },
+    spec: { secretTargetRef: parameters.map((parameter) => ({ parameter, name: envSecretName, key: "REDIS_PASSWORD" })) },
   }, childOpts(ctx));
 }
 
@@ -124,11 +137,14 @@ function queueTrigger(ctx: BuildContext, queue: string, a: AutoscalingConfig, au
       },
     };
   }
-  return {
-    type: "redis",
-    metadata: { address: kedaRedisAddress(ctx), listName: `queue:${queue}`, listLength: String(a.targetQueueLength) },
-    ...(auth ? { authenticationRef: { name: auth.metadata.name } } : {}),
-  };
+  const list = { listName: `queue:${queue}`, listLength: String(a.targetQueueLength) };
+  const authenticationRef = auth ? { authenticationRef: { name: auth.metadata.name } } : {};
+  // A Sentinel set: KEDA asks the sentinels for the master, as Mastodon does.
+  const sentinel = sentinelEndpoints(ctx.config);
+  if (sentinel) {
+    return { type: "redis-sentinel", metadata: { addresses: kedaSentinelAddresses(ctx, sentinel.sentinels), sentinelMaster: sentinel.masterName, ...list }, ...authenticationRef };
+  }
+  return { type: "redis", metadata: { address: kedaRedisAddress(ctx), ...list }, ...authenticationRef };
 }
 
 /**

@@ -9,6 +9,7 @@ import { SENTINEL_SCRIPT } from "../../provider/redisSentinel";
 import { InvalidArgsError } from "../../provider/validation";
 import { DEFAULT_VERSION } from "../../provider/versions";
 import { RecordedResource } from "../harness/mocks";
+import { schemaErrors } from "../harness/schemas";
 import { KIND, Stack, changedUrns, deploy } from "../harness/stack";
 import { freePort } from "./egressGatewaySquid";
 import { LoopbackNode, LoopbackSentinelSet, masterFromSentinels, redisServerBinary, until } from "./redisSentinelLoopback";
@@ -153,6 +154,40 @@ describe("Redis Sentinel, embedded", () => {
     assert.equal(env.CACHE_REDIS_HOST, "social-redis-cache");
     assert.ok(env.REDIS_SENTINELS);
     assert.ok(cached.get(KIND.StatefulSet, "social-redis-cache"));
+  });
+});
+
+describe("Redis Sentinel and KEDA", () => {
+  const SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject";
+  const TRIGGER_AUTH = "kubernetes:keda.sh/v1alpha1:TriggerAuthentication";
+  const keda = (redis: MastodonClusterArgs["redis"]): MastodonClusterArgs => ({
+    domain: "social.example",
+    redis,
+    media: { s3: { bucket: "media", endpoint: "http://minio.storage:9000", accessKeyId: "k", secretAccessKey: "s" } },
+    sidekiqWorkers: [
+      { name: "scheduler", queues: ["scheduler"] },
+      { name: "rest", queues: ["default,8", "push,6", "ingress,4", "mailers,2", "pull", "fasp"], autoscaling: { maxReplicas: 4, scaler: "keda", targetQueueLength: 50 } },
+    ],
+  });
+
+  it("makes KEDA read the queues through the sentinels, with the password for Redis and the sentinels alike", async () => {
+    const { stack } = await deploy(keda({ sentinel: { enabled: true } }));
+    const [trigger] = stack.get(SCALED_OBJECT, "social-sidekiq-rest").inputs.spec.triggers;
+    assert.equal(trigger.type, "redis-sentinel");
+    assert.deepEqual(trigger.metadata, { addresses: [0, 1, 2].map((i) => `${fqdn(i)}:26379`).join(","), sentinelMaster: "mastodon", listName: "queue:default", listLength: "50" });
+    const auth = stack.get(TRIGGER_AUTH, "social-keda-redis").inputs.spec.secretTargetRef;
+    assert.deepEqual(auth.map((r: any) => [r.parameter, r.key]), [["password", "REDIS_PASSWORD"], ["sentinelPassword", "REDIS_PASSWORD"]]);
+    // KEDA's operator reaches the sentinels, then the master they name.
+    const policy = stack.get(KIND.NetworkPolicy, "social-keda-redis").inputs.spec;
+    assert.deepEqual(policy.ingress[0].ports, [{ protocol: "TCP", port: 6379 }, { protocol: "TCP", port: 26379 }]);
+    assert.deepEqual(await schemaErrors(stack.resources), []);
+  });
+
+  it("qualifies an external sentinel's bare Service name with the instance's namespace, as KEDA's operator lives elsewhere", async () => {
+    const { stack } = await deploy(keda({ external: { sentinels: ["sentinel", "sentinel-1.redis-ha:26380"], masterName: "mymaster", password: "pw" } }));
+    const [trigger] = stack.get(SCALED_OBJECT, "social-sidekiq-rest").inputs.spec.triggers;
+    assert.equal(trigger.metadata.addresses, "sentinel.social.svc:26379,sentinel-1.redis-ha:26380");
+    assert.equal(trigger.metadata.sentinelMaster, "mymaster");
   });
 });
 
