@@ -5,6 +5,7 @@ import { MastodonClusterArgs } from "../../provider";
 import { parseArgs } from "../../provider/args";
 import { REDIS_IMAGE } from "../../provider/args/defaults";
 import { runPolicies } from "../../policy/check";
+import { MASTODON_COMPONENTS } from "../../provider/names";
 import { SENTINEL_SCRIPT } from "../../provider/redisSentinel";
 import { InvalidArgsError } from "../../provider/validation";
 import { DEFAULT_VERSION } from "../../provider/versions";
@@ -121,7 +122,7 @@ describe("Redis Sentinel, embedded", () => {
     const ports = [{ protocol: "TCP", port: 6379 }, { protocol: "TCP", port: 26379 }];
     const self = { podSelector: { matchLabels: stack.get(KIND.StatefulSet, "social-redis-node").inputs.spec.selector.matchLabels } };
     assert.deepEqual(redis.ingress, [{ from: [{ podSelector: redis.ingress[0].from[0].podSelector }, self], ports }]);
-    assert.deepEqual(redis.ingress[0].from[0].podSelector.matchExpressions[0].values, ["web", "streaming", "sidekiq", "db-migrate", "maintenance", "admin"]);
+    assert.deepEqual(redis.ingress[0].from[0].podSelector.matchExpressions[0].values, MASTODON_COMPONENTS);
     assert.deepEqual(redis.egress, [{ to: [self], ports }]);
     const data = stack.get(KIND.NetworkPolicy, "social-mastodon-data").inputs.spec;
     assert.deepEqual(data.egress[1], { to: [self], ports });
