@@ -1,6 +1,7 @@
 /**
  * PostgreSQL: an embedded single-server StatefulSet (official image) whose data lives on a claim
- * of its own, or the address of an external server.
+ * of its own, the address of an external server, or a CloudNativePG Cluster (cloudNativePg.ts); and where
+ * Mastodon's processes and its migration Jobs connect in each case.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { MastodonConfig } from "./args";
@@ -11,14 +12,33 @@ import { POSTGRES_UID, execProbe } from "./containers";
 export const POSTGRES_PORT = 5432;
 const DATA_DIR = "/var/lib/postgresql/data";
 
+/** Where Mastodon's processes connect: the external server, CloudNativePG's pooler or primary, or the embedded server. */
 export function postgresqlHost(config: MastodonConfig): pulumi.Input<string> {
+  const cnpg = config.postgresql.cloudNativePG;
+  if (cnpg) return cnpg.pooler ? cloudNativePgPoolerName(config.name) : cloudNativePgPrimaryService(config.name);
   return config.postgresql.external?.host ?? `${config.name}-postgresql`;
 }
 
 /** Where the migration Jobs connect: PostgreSQL itself, never a transaction pooler. */
 export function postgresqlDirectHost(config: MastodonConfig): pulumi.Input<string> {
   const external = config.postgresql.external;
+  if (config.postgresql.cloudNativePG) return cloudNativePgPrimaryService(config.name);
   return external ? (external.directHost ?? external.host) : postgresqlHost(config);
+}
+
+/** The CloudNativePG `Cluster`'s name; its instances' claims and Services derive from it. */
+export function cloudNativePgClusterName(instance: string): string {
+  return `${instance}-postgresql`;
+}
+
+/** The Service CloudNativePG points at the primary (read-write), port 5432. */
+export function cloudNativePgPrimaryService(instance: string): string {
+  return `${cloudNativePgClusterName(instance)}-rw`;
+}
+
+/** The `Pooler`'s name, which its Service (port 5432) takes; it must differ from every Cluster's. */
+export function cloudNativePgPoolerName(instance: string): string {
+  return `${instance}-pgbouncer`;
 }
 
 export function embeddedPostgresql(ctx: BuildContext, password: pulumi.Output<string>): DataServer {
@@ -52,4 +72,20 @@ export function embeddedPostgresql(ctx: BuildContext, password: pulumi.Output<st
       livenessProbe: execProbe(["sh", "-c", `${ready.join(" ")} --timeout=5; [ $? -le 1 ]`], 10, 6),
     }),
   });
+}
+
+/** The labels CloudNativePG puts on its pods (its docs' labels_annotations.md). */
+export const CNPG_LABELS = { cluster: "cnpg.io/cluster", podRole: "cnpg.io/podRole", poolerName: "cnpg.io/poolerName" };
+
+/** The PostgreSQL pods of the Cluster (and its bootstrap Jobs' pods), not its PgBouncer pods. */
+export function cloudNativePgInstancePods(instance: string) {
+  return {
+    matchLabels: { [CNPG_LABELS.cluster]: cloudNativePgClusterName(instance) },
+    matchExpressions: [{ key: CNPG_LABELS.podRole, operator: "NotIn", values: ["pooler"] }],
+  };
+}
+
+/** The PgBouncer pods of the instance's Pooler. */
+export function cloudNativePgPoolerPods(instance: string) {
+  return { matchLabels: { [CNPG_LABELS.poolerName]: cloudNativePgPoolerName(instance) } };
 }

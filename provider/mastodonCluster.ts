@@ -7,6 +7,7 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonClusterArgs, parseArgs } from "./args";
+import { cloudNativePgCluster } from "./cloudNativePg";
 import { claimCertManager } from "./clusterWide";
 import { BuildContext, childOpts } from "./context";
 import { embeddedPostgresql } from "./database";
@@ -29,7 +30,7 @@ import { mastodonEnv } from "./workloads/env";
 import { MastodonRuntime } from "./workloads/mastodonPod";
 
 /**
- * A complete Mastodon instance on Kubernetes: PostgreSQL and Redis (embedded or external), the web,
+ * A complete Mastodon instance on Kubernetes: PostgreSQL (embedded, external or CloudNativePG) and Redis, the web,
  * streaming and sidekiq processes, the database migrations in Mastodon's order, a Traefik route
  * with TLS from cert-manager, and NetworkPolicies that keep its pods inside the cluster.
  */
@@ -86,6 +87,7 @@ export class MastodonCluster extends pulumi.ComponentResource {
     // Data tier and secrets: nothing here depends on the version.
     const secrets = mastodonSecrets(name, config, this);
     const postgresql = config.postgresql.embedded ? embeddedPostgresql(ctx, secrets.postgresqlPassword) : undefined;
+    const cloudNativePg = config.postgresql.cloudNativePG ? cloudNativePgCluster(ctx, secrets.postgresqlPassword) : undefined;
     const redis = !config.redis.embedded ? undefined
       : config.redis.sentinel ? sentinelRedis(ctx, secrets.redisPassword!) : embeddedRedis(ctx, secrets.redisPassword!);
     const redisCache = secrets.redisCachePassword ? cacheRedis(ctx, secrets.redisCachePassword) : undefined;
@@ -136,6 +138,7 @@ export class MastodonCluster extends pulumi.ComponentResource {
     // Mastodon's order: data ready → pre-migration → rollout → post-migration.
     const dataReady: pulumi.Resource[] = [
       ...(postgresql ? [postgresql.statefulSet, postgresql.service] : []),
+      ...(cloudNativePg ? [cloudNativePg.cluster, ...(cloudNativePg.pooler ? [cloudNativePg.pooler] : []), ...cloudNativePg.policies] : []),
       ...(redis ? [redis.statefulSet, redis.service] : []),
       ...(redisCache ? [redisCache.statefulSet, redisCache.service] : []),
       ...policies,
@@ -164,7 +167,7 @@ export class MastodonCluster extends pulumi.ComponentResource {
     this.adminCommand = pulumi.interpolate`kubectl --namespace ${namespace} exec deployment/${processes.web.deployment.metadata.name} -- sh -c 'tootctl accounts create owner --email owner@${config.domain} --confirmed --role Owner && tootctl accounts approve owner'`;
     this.adminPassword = ops.admin ? ops.admin.password : pulumi.secret("");
     this.restoreCommand = ops.backups ? restoreCommand(name, namespace) : pulumi.output("");
-    this.secretsExport = secretsExport(secrets, { postgresql: config.postgresql.embedded, redis: config.redis.embedded });
+    this.secretsExport = secretsExport(secrets, { postgresql: config.postgresql.external === undefined, redis: config.redis.embedded });
     this.registerOutputs({
       url: this.url,
       namespace: this.namespace,

@@ -9,7 +9,7 @@ export const MEDIA_VOLUME_LABEL = `${LABEL_PREFIX}/media-volume`;
 
 /** The parts of an instance, in Kubernetes' `app.kubernetes.io/component` label. */
 export type Component = "web" | "streaming" | "sidekiq" | "db-migrate" | "postgresql" | "redis" | "redis-cache"
-  | "backup" | "maintenance" | "admin" | "search" | "search-deploy";
+  | "backup" | "maintenance" | "admin" | "search" | "search-deploy" | "pgbouncer";
 
 /** The components that run Mastodon code (and so need the database, Redis and the secrets). */
 export const MASTODON_COMPONENTS: Component[] = ["web", "streaming", "sidekiq", "db-migrate", "maintenance", "admin", "search-deploy"];

@@ -2,7 +2,9 @@
  * The network boundary. Every pod of the instance is denied all ingress and egress, then allowed:
  *   - DNS to the cluster DNS (53/UDP and TCP);
  *   - Mastodon pods (web, streaming, sidekiq, Jobs) to the embedded PostgreSQL and Redis, and
- *     those servers from them only (a Redis Sentinel set's pods also from and to each other, on 6379 and 26379); to external ones on their ports, by address (the cluster's ranges) and, as
+ *     those servers from them only (a Redis Sentinel set's pods also from and to each other, on 6379 and 26379); with
+ *     CloudNativePG, to its PgBouncer pods (the migration Jobs to its PostgreSQL pods), whose own policies are
+ *     cloudNativePg.ts's; to external ones on their ports, by address (the cluster's ranges) and, as
  *     some network plugins match pod addresses only by pod selectors, by the pods of the Service's namespace;
  *   - the ingress controller to web (3000) and streaming (4000);
  *   - KEDA's operator to the embedded Redis, or to sidekiq's metrics port, when it scales a sidekiq group (it reads
@@ -21,7 +23,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import { GATEWAY_PORT, SEARCH_PORT, type MastodonConfig } from "./args";
 import { BuildContext, childOpts } from "./context";
-import { POSTGRES_PORT } from "./database";
+import { POSTGRES_PORT, cloudNativePgInstancePods, cloudNativePgPoolerPods } from "./database";
 import { Component, MASTODON_COMPONENTS, SEARCH_CLIENTS, instanceLabels, selectorLabels } from "./names";
 import { METRICS_PORT } from "./metrics";
 import { REDIS_PORT } from "./redis";
@@ -65,7 +67,8 @@ export function dnsEgress(dns: DnsSettings): k8s.types.input.networking.v1.Netwo
 /** Egress to k3s's CoreDNS, 53 over UDP and TCP. */
 export const DNS_EGRESS = dnsEgress(CLUSTER_DNS);
 
-function selectComponents(name: string, components: Component[]) {
+/** The pods of some of an instance's components. */
+export function selectComponents(name: string, components: Component[]) {
   return {
     matchLabels: { "app.kubernetes.io/instance": name, "app.kubernetes.io/name": "mastodon" },
     matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: components }],
@@ -101,14 +104,14 @@ export const INGRESS_CONTROLLER_PORTS = [80, 443, 8000, 8443];
 export const GATEWAY_POD_LABELS = { "app.kubernetes.io/component": "egress-gateway" };
 
 /** A server's peers: its Service's namespace's pods, and its address when it is one. */
-function addressedServerPeers(host: string, ownNamespace: string): Peer[] {
+export function addressedServerPeers(host: string, ownNamespace: string): Peer[] {
   const peers = [serverPeer(host, ownNamespace)];
   if (ipaddr.isValid(host)) peers.push({ ipBlock: { cidr: `${host}/${ipaddr.parse(host).kind() === "ipv4" ? 32 : 128}` } });
   return peers;
 }
 
 /** The port of an S3 endpoint URL. */
-function endpointPort(endpoint: string): number {
+export function endpointPort(endpoint: string): number {
   const url = new URL(endpoint);
   return url.port !== "" ? Number(url.port) : url.protocol === "http:" ? 80 : 443;
 }
@@ -153,7 +156,11 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
     postgresql: config.postgresql.external && { port: config.postgresql.external.port, hosts: [config.postgresql.external.host, config.postgresql.external.directHost] },
     redis: config.redis.external && { port: config.redis.external.port, hosts: [config.redis.external.host] },
   };
+  const cnpg = config.postgresql.cloudNativePG;
   const dataEgress = (component: "postgresql" | "redis", port: number) => {
+    if (component === "postgresql" && cnpg) {
+      return { to: [{ podSelector: cnpg.pooler ? cloudNativePgPoolerPods(name) : cloudNativePgInstancePods(name) }], ports: [{ protocol: "TCP", port }] };
+    }
     const server = external[component];
     if (!server) return { to: [{ podSelector: { matchLabels: selectorLabels(name, component) } }], ports: [{ protocol: "TCP", port }] };
     const ranges = cidrPeers(config.allowPublicEgress ? PUBLIC_CIDRS : config.clusterCidrs);
@@ -180,6 +187,14 @@ export function networkPolicySpecs(config: MastodonConfig): Record<string, Netwo
       ...cacheEgress,
     ],
   };
+  if (cnpg?.pooler) {
+    // The migration Jobs bypass PgBouncer (migrations need a session of their own).
+    specs["db-migrate-postgresql"] = {
+      podSelector: selectComponents(name, ["db-migrate"]),
+      policyTypes: ["Egress"],
+      egress: [{ to: [{ podSelector: cloudNativePgInstancePods(name) }], ports: [{ protocol: "TCP", port: POSTGRES_PORT }] }],
+    };
+  }
   if (config.postgresql.embedded) {
     specs.postgresql = {
       podSelector: { matchLabels: selectorLabels(name, "postgresql") },

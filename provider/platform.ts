@@ -1,6 +1,6 @@
 /**
  * MastodonPlatform: what a cluster needs once, whatever number of instances it runs: cert-manager,
- * optionally Traefik, and one ClusterIssuer (a shared private CA every instance trusts, so that
+ * optionally Traefik and the CloudNativePG operator, and one ClusterIssuer (a shared private CA every instance trusts, so that
  * instances in one lab federate over HTTPS; or Let's Encrypt). Instances reference it by value:
  *
  *   const platform = new MastodonPlatform("lab", {});
@@ -13,12 +13,18 @@ import { MastodonPlatformArgs, MastodonPlatformConfig, parsePlatformArgs } from 
 import { claimCertManager } from "./clusterWide";
 import { traefikEntryPointTransport } from "./ingress";
 import { egressGatewayResources } from "./egressGateway";
-import { DNS_EGRESS, PUBLIC_CIDRS } from "./network";
+import { DNS_EGRESS, PUBLIC_CIDRS, dnsEgress } from "./network";
 import { acmeIssuerSpec, certManager, issuerResource, privateRootCa } from "./tls";
 
 /** Traefik's chart, pinned (Traefik v3.7). */
 export const TRAEFIK_CHART_VERSION = "41.5.0";
 export const TRAEFIK_CHART_REPO = "https://traefik.github.io/charts";
+/**
+ * CloudNativePG's chart, pinned: 0.29.0 installs operator 1.30.0, whose CRDs the specs validate against
+ * (CLOUDNATIVEPG_VERSION in test/live/versions.env).
+ */
+export const CLOUDNATIVEPG_CHART_VERSION = "0.29.0";
+export const CLOUDNATIVEPG_CHART_REPO = "https://cloudnative-pg.github.io/charts";
 /** The Traefik chart's container ports for its entry points. */
 export const TRAEFIK_PORTS = { web: 8000, websecure: 8443 };
 
@@ -48,6 +54,21 @@ export function traefikNetworkPolicySpec(config: MastodonPlatformConfig): k8s.ty
     ingress: [{ ports: [{ protocol: "TCP", port: TRAEFIK_PORTS.web }, { protocol: "TCP", port: TRAEFIK_PORTS.websecure }] }],
     egress: [
       DNS_EGRESS,
+      { to: [...config.clusterCidrs, ...(config.apiServerCidrs ?? [])].map((cidr) => ({ ipBlock: { cidr } })) },
+    ],
+  };
+}
+
+/**
+ * The CloudNativePG operator's egress: DNS, the API server, and the cluster (the instance managers' status endpoint
+ * on 8000 and PostgreSQL on 5432 of every instance pod). Ingress stays open: the API server calls its webhook.
+ */
+export function cloudNativePgOperatorNetworkPolicySpec(config: MastodonPlatformConfig): k8s.types.input.networking.v1.NetworkPolicySpec {
+  return {
+    podSelector: { matchLabels: { "app.kubernetes.io/name": "cloudnative-pg" } },
+    policyTypes: ["Egress"],
+    egress: [
+      dnsEgress(config.dns),
       { to: [...config.clusterCidrs, ...(config.apiServerCidrs ?? [])].map((cidr) => ({ ipBlock: { cidr } })) },
     ],
   };
@@ -162,6 +183,23 @@ export class MastodonPlatform extends pulumi.ComponentResource {
       const serviceId = pulumi.all([namespace.metadata.name, chart.resources]).apply(([ns]) => `${ns}/${name}-traefik`);
       const service = k8s.core.v1.Service.get(`${name}-traefik-service`, serviceId, { parent: this, dependsOn: [chart] });
       serviceAddresses = service.spec.clusterIPs;
+    }
+
+    // CloudNativePG's operator, cluster-wide: its CRDs come with the chart.
+    if (config.installCloudNativePG) {
+      const namespace = new k8s.core.v1.Namespace(`${name}-cloudnative-pg`, {
+        metadata: { name: config.cloudNativePGNamespace, labels: labels(name) },
+      }, child);
+      const policy = new k8s.networking.v1.NetworkPolicy(`${name}-cloudnative-pg`, {
+        metadata: { name: "cloudnative-pg", namespace: namespace.metadata.name, labels: labels(name) },
+        spec: cloudNativePgOperatorNetworkPolicySpec(config),
+      }, child);
+      new k8s.helm.v4.Chart(`${name}-cloudnative-pg`, {
+        chart: "cloudnative-pg",
+        version: CLOUDNATIVEPG_CHART_VERSION,
+        repositoryOpts: { repo: CLOUDNATIVEPG_CHART_REPO },
+        namespace: namespace.metadata.name,
+      }, { parent: this, dependsOn: [policy] });
     }
 
     // The shared egress gateway: Mastodon's web and sidekiq pods of any namespace may use it.

@@ -25,6 +25,7 @@ export const SECRET_INPUTS: { readonly [resource: string]: readonly string[] } =
     "postgresql.external.password",
     "redis.external.password",
     "media.s3.secretAccessKey",
+    "postgresql.cloudNativePG.backup.secretAccessKey",
     "smtp.password",
     "search.external.password",
   ],

@@ -124,6 +124,26 @@ export function argsObject(name: string) {
       directHost: deferrable(component, "postgresql.external.directHost", nonEmpty("a host name or address")).optional(),
       preparedStatements: z.boolean({ error: "true or false" }).default(true),
     }).optional(),
+    cloudNativePG: strict({
+      instances: wholeNumber("a whole number of instances", 1, 9).default(2),
+      apiServerCidrs: z.array(z.string({ error: "a CIDR such as 192.168.1.10/32" }).refine(cidr, { error: "a CIDR such as 192.168.1.10/32" }), { error: "a list of CIDRs" })
+        .min(1, { error: "the API server's addresses (e.g. the k3s server node's IP/32): CloudNativePG's pods must reach the API" }),
+      operatorNamespace: k8sName.default("cnpg-system"),
+      pooler: strict({
+        enabled: z.boolean({ error: "true or false" }).default(false),
+        instances: wholeNumber("a whole number of PgBouncer pods", 1, 9).default(2),
+        resources: resources(DEFAULT_RESOURCES.pgbouncer),
+      }).prefault({}),
+      backup: strict({
+        destinationPath: z.string({ error: "an S3 URL such as s3://backups/social" }).regex(/^s3:\/\/[a-z0-9][a-z0-9.-]*[a-z0-9](\/.*)?$/, { error: "an S3 URL such as s3://backups/social" }),
+        endpointUrl: z.url({ error: "an endpoint URL such as http://minio.storage:9000" }).optional(),
+        accessKeyId: deferrable(component, "postgresql.cloudNativePG.backup.accessKeyId", nonEmpty("an access key id")),
+        secretAccessKey: deferrable(component, "postgresql.cloudNativePG.backup.secretAccessKey", nonEmpty("a secret access key")),
+        retention: z.string({ error: 'a retention such as "30d", "4w" or "6m"' }).regex(/^[1-9][0-9]*[dwm]$/, { error: 'a retention such as "30d", "4w" or "6m"' }).default("30d"),
+        schedule: z.string({ error: 'a six-field cron schedule, seconds first, such as "0 30 3 * * *"' }).trim()
+          .regex(/^\S+( \S+){5}$/, { error: 'a six-field cron schedule, seconds first, such as "0 30 3 * * *"' }).default("0 30 3 * * *"),
+      }).optional(),
+    }).optional(),
     maxConnections: z.number({ error: "a whole number from 20 to 10000" }).int({ error: "a whole number from 20 to 10000" }).min(20, { error: "a whole number from 20 to 10000" }).max(10000, { error: "a whole number from 20 to 10000" }).default(100),
     image: image.optional(),
     storageSize,

@@ -49,12 +49,75 @@ export interface ExternalPostgresql {
   preparedStatements?: boolean;
 }
 
-/** PostgreSQL: embedded in the cluster by default, or external. */
+/**
+ * PgBouncer in front of the primary, as a CloudNativePG `Pooler` in transaction mode: web, streaming, sidekiq and
+ * the CronJobs connect through it (with PREPARED_STATEMENTS false), the migration Jobs to the primary directly.
+ */
+export interface CloudNativePgPooler {
+  /** Run the pooler. Defaults to false. */
+  enabled?: boolean;
+  /** PgBouncer pods. Defaults to 2. */
+  instances?: number;
+  /** Resources of each PgBouncer pod. Defaults to requests 25m/32Mi, limits 500m/128Mi. */
+  resources?: ContainerResources;
+}
+
+/**
+ * Continuous backup through CloudNativePG's Barman Cloud (the WAL archived as it is written, plus scheduled base
+ * backups) to S3-compatible object storage. It replaces the pg_dump CronJob of the embedded server.
+ */
+export interface CloudNativePgBackup {
+  /** Where the backups go, an S3 URL such as "s3://backups/social" (barmanObjectStore.destinationPath). Required. */
+  destinationPath: string;
+  /**
+   * Endpoint of the S3-compatible store, e.g. "http://minio.storage:9000". While egress is limited to the cluster it
+   * must be an in-cluster endpoint. Defaults to AWS S3 (only with `allowPublicEgress`).
+   */
+  endpointUrl?: string;
+  /** Access key id, kept in a Secret. Required. */
+  accessKeyId: pulumi.Input<string>;
+  /** Secret access key, kept as a Pulumi secret. Required. */
+  secretAccessKey: pulumi.Input<string>;
+  /** How long backups and WAL are kept, as CloudNativePG writes it ("30d", "4w", "6m"). Defaults to "30d". */
+  retention?: string;
+  /**
+   * When to take a base backup, a six-field cron schedule whose first field is the seconds (CloudNativePG's
+   * ScheduledBackup). Defaults to "0 30 3 * * *" (daily at 03:30:00).
+   */
+  schedule?: string;
+}
+
+/**
+ * PostgreSQL run by the CloudNativePG operator, which must be installed in the cluster (a MastodonPlatform's
+ * `installCloudNativePG`, or your own): a primary and streaming replicas with automatic failover
+ * (docs/high-availability.md). The server settings of `postgresql` apply: `image` (a CloudNativePG operand image),
+ * `storageSize`, `storageClassName`, `resources` (per instance) and `maxConnections`.
+ */
+export interface CloudNativePg {
+  /** PostgreSQL instances: one primary, the others replicas, spread over nodes where possible. Defaults to 2. */
+  instances?: number;
+  /**
+   * Addresses of the Kubernetes API server (CIDRs, the real endpoint: a node address on k3s), which CloudNativePG's
+   * instance manager in every PostgreSQL and PgBouncer pod must reach. Add them to the policy pack's `clusterCidrs`
+   * too. Required.
+   */
+  apiServerCidrs: string[];
+  /** Namespace of the CloudNativePG operator, whose pods reach the instances (8000, 5432). Defaults to "cnpg-system". */
+  operatorNamespace?: string;
+  /** PgBouncer in front of the primary. Defaults to none: every process connects to the primary. */
+  pooler?: CloudNativePgPooler;
+  /** Continuous backup to object storage. Defaults to none. */
+  backup?: CloudNativePgBackup;
+}
+
+/** PostgreSQL: embedded in the cluster by default, external, or run by CloudNativePG. */
 export interface Postgresql {
   /** Use this server instead of running PostgreSQL in the cluster. Defaults to none (embedded). */
   external?: ExternalPostgresql;
+  /** Run PostgreSQL as a CloudNativePG `Cluster` instead of the embedded server. Not with `external`. Defaults to none (embedded). */
+  cloudNativePG?: CloudNativePg;
   /**
-   * max_connections: configured on the embedded server, declared for an external one. The
+   * max_connections: configured on the embedded server and on CloudNativePG's, declared for an external one. The
    * connections of every Mastodon process, and of the extra pods a rollout starts, must fit in it
    * (leave some headroom: an old pod still draining while the next new one starts is not counted).
    * Defaults to 100.
@@ -62,14 +125,16 @@ export interface Postgresql {
   maxConnections?: number;
   /**
    * Image of the embedded server (official postgres image, Debian variant), pinned by a version tag or a digest; a numbered
-   * tag must meet Mastodon's minimum (PostgreSQL 14 from 4.6, 13 from 4.4). Defaults to "docker.io/library/postgres:17.6".
+   * tag must meet Mastodon's minimum (PostgreSQL 14 from 4.6, 13 from 4.4). With `cloudNativePG`, a CloudNativePG operand
+   * image ("system" variant, which carries Barman Cloud for backups). Defaults to "docker.io/library/postgres:17.6", or
+   * "ghcr.io/cloudnative-pg/postgresql:17.10-system-trixie" with `cloudNativePG`.
    */
   image?: string;
-  /** Size of the embedded server's data volume; may grow later, never shrink. Defaults to "8Gi". */
+  /** Size of the server's data volume (each CloudNativePG instance's); may grow later, never shrink. Defaults to "8Gi". */
   storageSize?: string;
   /** Storage class of the data volume. Defaults to the cluster's default class. */
   storageClassName?: string;
-  /** Resources of the embedded server. Defaults to requests 100m/256Mi, limits 1 CPU/1Gi. */
+  /** Resources of the server (of each CloudNativePG instance). Defaults to requests 100m/256Mi, limits 1 CPU/1Gi. */
   resources?: ContainerResources;
 }
 
@@ -470,7 +535,8 @@ export interface ClusterDns {
 export interface Backups {
   /**
    * Run the backup CronJob (pg_dump, custom format, in the server's own image). Defaults to true with the
-   * embedded PostgreSQL; an external server is backed up by its own tooling (true is then refused).
+   * embedded PostgreSQL; an external server is backed up by its own tooling, CloudNativePG's by
+   * `postgresql.cloudNativePG.backup` (true is then refused).
    */
   enabled?: boolean;
   /** When to back up, a Kubernetes cron schedule (the controller's time zone, UTC on most clusters). Defaults to "30 3 * * *" (daily at 03:30). */
@@ -679,7 +745,10 @@ export interface MastodonClusterArgs {
    * Redis, secrets, SMTP, S3, TLS trust and process settings) are refused. Defaults to none.
    */
   extraEnv?: { [key: string]: string };
-  /** Backups of the embedded PostgreSQL. Defaults to a daily dump kept 7 days on an 8Gi volume of its own (none with an external server). */
+  /**
+   * Backups of the embedded PostgreSQL. Defaults to a daily dump kept 7 days on an 8Gi volume of its own (none with an
+   * external server or CloudNativePG, whose backups are `postgresql.cloudNativePG.backup`).
+   */
   backups?: Backups;
   /** Periodic cleanup CronJobs. Defaults to `tootctl media remove` and `tootctl preview_cards remove`, weekly. */
   maintenance?: Maintenance;
@@ -703,6 +772,14 @@ export interface MastodonClusterArgs {
 export interface MastodonPlatformArgs {
   /** Install cert-manager (pinned chart, CRDs included). Set false when the cluster has it. Defaults to true. */
   installCertManager?: boolean;
+  /**
+   * Install the CloudNativePG operator (its official chart, pinned, CRDs included) for instances with
+   * `postgresql.cloudNativePG`; needs `apiServerCidrs` (its pods are egress-isolated). Set false when the cluster has
+   * it. Defaults to false.
+   */
+  installCloudNativePG?: boolean;
+  /** Namespace of the installed CloudNativePG operator. Defaults to "cnpg-system". */
+  cloudNativePGNamespace?: string;
   /** Namespace of cert-manager, where the shared CA's key is kept. Defaults to "cert-manager". */
   certManagerNamespace?: string;
   /**
@@ -714,7 +791,8 @@ export interface MastodonPlatformArgs {
   traefikNamespace?: string;
   /**
    * Addresses of the Kubernetes API server (CIDRs), which the installed Traefik must reach to watch
-   * its routes: its pods are egress-isolated like every other. Required with `installTraefik`. When
+   * its routes: its pods are egress-isolated like every other. Required with `installTraefik` and
+   * `installCloudNativePG`. When
    * given, the cert-manager the platform installs is egress-isolated too (DNS, the API server and the
    * cluster; the internet as well with `acmeEmail`). Defaults to none.
    */

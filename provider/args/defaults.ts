@@ -5,6 +5,11 @@ export const DEFAULT_CLUSTER_CIDRS = ["10.42.0.0/16", "10.43.0.0/16"];
 export const POSTGRES_IMAGE = "docker.io/library/postgres:17.6";
 export const REDIS_IMAGE = "docker.io/library/redis:7.4.5";
 /**
+ * CloudNativePG's operand image ("system": it carries Barman Cloud, which the in-tree backups run), at the newest
+ * PostgreSQL 17 that CloudNativePG's CI tests for the pinned operator (its .github/pg_versions.json).
+ */
+export const CLOUDNATIVEPG_IMAGE = "ghcr.io/cloudnative-pg/postgresql:17.10-system-trixie";
+/**
  * Canonical's official Squid image, the egress gateway's: the Ubuntu 24.04 LTS track (Squid 6 as noble ships it) at
  * its beta risk, the track's published one; Canonical's newer rock track (7.2-26.04, canonical/oci-factory) is
  * published at edge risk only, which Canonical does not mean for production.
@@ -23,6 +28,11 @@ export const SEARCH_DEPLOY_DEFAULTS = { concurrency: 5, batchSize: 100, activeDe
 export const GATEWAY_PORT = 3128;
 /** Connections PostgreSQL keeps for superusers (superuser_reserved_connections). */
 export const RESERVED_CONNECTIONS = 3;
+/**
+ * What CloudNativePG's instance manager and its metrics exporter hold on the primary: an allowance (the exact number
+ * varies with the operator's work), counted out of max_connections.
+ */
+export const CLOUDNATIVEPG_CONNECTIONS = 3;
 /** A migration Job's connections (its DB_POOL), beside the processes but never during a rollout. */
 export const MIGRATION_CONNECTIONS = 2;
 /** A migration Job's deadline: long enough for a data migration of a large instance. */
@@ -47,6 +57,8 @@ export const DEFAULT_RESOURCES = {
   // A Sentinel holds a few kilobytes of state: its process is most of it.
   redisSentinel: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
   egressGateway: { requests: { cpu: "25m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
+  /** PgBouncer holds little more than its connections. */
+  pgbouncer: { requests: { cpu: "25m", memory: "32Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
   /** pg_dump streams rows: little memory whatever the database's size. */
   backup: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
   /** tootctl loads Rails, as a migration does. */

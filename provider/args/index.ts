@@ -12,6 +12,6 @@ export type * from "./contract";
 export * from "./defaults";
 export { mastodonClusterArgsSchema, parseArgs } from "./resolve";
 export type { AutoscalingConfig, EgressGatewaySettings, MastodonConfig, SidekiqWorkerConfig } from "./resolve";
-export { argsWarnings, connectionBudget, dataServerMinimum, imageTag, isInCluster, maxReplicas, searchDeployConnections } from "./rules";
+export { argsWarnings, connectionBudget, dataServerMinimum, imageTag, isInCluster, maxReplicas, poolerSizing, searchDeployConnections } from "./rules";
 export { parsePlatformArgs } from "./platformSchema";
 export type { MastodonPlatformConfig } from "./platformSchema";

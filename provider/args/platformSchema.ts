@@ -14,6 +14,8 @@ function platformObject(name: string) {
     schema: strict({
       installCertManager: z.boolean({ error: "true or false" }).default(true),
       certManagerNamespace: k8sName.default("cert-manager"),
+      installCloudNativePG: z.boolean({ error: "true or false" }).default(false),
+      cloudNativePGNamespace: k8sName.default("cnpg-system"),
       installTraefik: z.boolean({ error: "true or false" }).default(false),
       traefikNamespace: k8sName.default("traefik"),
       apiServerCidrs: cidrs.optional(),
@@ -30,6 +32,9 @@ function platformObject(name: string) {
     }).superRefine((a, ctx) => {
       if (a.installTraefik && (a.apiServerCidrs === undefined || a.apiServerCidrs.length === 0)) {
         issue(ctx, ["apiServerCidrs"], a.apiServerCidrs, "the API server's addresses (e.g. the k3s server node's IP/32) when installTraefik is true: Traefik's egress-isolated pods must watch the API");
+      }
+      if (a.installCloudNativePG && (a.apiServerCidrs === undefined || a.apiServerCidrs.length === 0)) {
+        issue(ctx, ["apiServerCidrs"], a.apiServerCidrs, "the API server's addresses (e.g. the k3s server node's IP/32) when installCloudNativePG is true: the operator's egress-isolated pods must watch the API");
       }
       if (a.acmeServer !== undefined && a.acmeEmail === undefined) {
         issue(ctx, ["acmeServer"], a.acmeServer, "nothing unless acmeEmail is set");

@@ -10,11 +10,14 @@ import { parseVersion } from "../versions";
 import { ParsedArgs, argsObject } from "./clusterSchema";
 import type { MastodonClusterArgs } from "./contract";
 import {
-  DEFAULT_RESOURCES, GATEWAY_PORT, LETS_ENCRYPT_SERVER, MAX_NAME_LENGTH, OPENSEARCH_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, SEARCH_DEPLOY_DEFAULTS,
-  defaultWorkers,
+  CLOUDNATIVEPG_IMAGE, DEFAULT_RESOURCES, GATEWAY_PORT, LETS_ENCRYPT_SERVER, MAX_NAME_LENGTH, OPENSEARCH_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE,
+  SEARCH_DEPLOY_DEFAULTS, defaultWorkers,
 } from "./defaults";
 import { K8S_LABEL, egressGatewayOptions, withProfile } from "./fields";
-import { ISOLATED_DATA_HOST, argsWarnings, crossFieldRules, isInCluster, operationsRules, scalingRules, searchRules } from "./rules";
+import {
+  ISOLATED_DATA_HOST, argsWarnings, connectionBudget, crossFieldRules, isInCluster, operationsRules, poolerSizing, scalingRules, searchDeployConnections,
+  searchRules,
+} from "./rules";
 
 /** The schema of MastodonClusterArgs for the component named `name`: fields, cross-field rules, resolution. */
 export function mastodonClusterArgsSchema(name: string) {
@@ -43,7 +46,13 @@ function isolatedHost(name: string, a: ParsedArgs, path: string[], host: pulumi.
 
 function resolve(name: string, a: ParsedArgs) {
   const version = parseVersion(a.version)!;
-  const embeddedPostgresql = a.postgresql.external === undefined;
+  const cnpg = a.postgresql.cloudNativePG;
+  const embeddedPostgresql = a.postgresql.external === undefined && cnpg === undefined;
+  const workers = (a.sidekiqWorkers ?? defaultWorkers(version)).map((w) => ({
+    ...w,
+    ...sidekiqScaling(w),
+    dbPool: w.dbPool ?? w.concurrency,
+  }));
   const embeddedRedis = a.redis.external === undefined;
   return {
     name,
@@ -61,8 +70,14 @@ function resolve(name: string, a: ParsedArgs) {
         host: isolatedHost(name, a, ["postgresql", "external", "host"], a.postgresql.external.host),
         directHost: isolatedHost(name, a, ["postgresql", "external", "directHost"], a.postgresql.external.directHost),
       },
+      cloudNativePG: cnpg && {
+        ...cnpg,
+        pooler: cnpg.pooler.enabled
+          ? { ...cnpg.pooler, ...poolerSizing(a.postgresql.maxConnections, cnpg.pooler.instances, clientConnections(a, workers)) }
+          : undefined,
+      },
       maxConnections: a.postgresql.maxConnections,
-      image: a.postgresql.image ?? POSTGRES_IMAGE,
+      image: a.postgresql.image ?? (cnpg ? CLOUDNATIVEPG_IMAGE : POSTGRES_IMAGE),
       storageSize: a.postgresql.storageSize ?? "8Gi",
       storageClassName: a.postgresql.storageClassName,
       resources: a.postgresql.resources,
@@ -87,11 +102,7 @@ function resolve(name: string, a: ParsedArgs) {
     },
     web: { ...a.web, ...scaling(a.web), dbPool: a.web.dbPool ?? a.web.threads },
     streaming: { ...a.streaming, ...scaling(a.streaming) },
-    sidekiqWorkers: (a.sidekiqWorkers ?? defaultWorkers(version)).map((w) => ({
-      ...w,
-      ...sidekiqScaling(w),
-      dbPool: w.dbPool ?? w.concurrency,
-    })),
+    sidekiqWorkers: workers,
     keda: a.keda,
     secrets: a.secrets,
     smtp: a.smtp,
@@ -171,6 +182,11 @@ export type EgressGatewaySettings = Required<Pick<z.output<z.ZodObject<typeof eg
 
 function pickGatewaySettings(g: EgressGatewaySettings): EgressGatewaySettings {
   return { replicas: g.replicas, image: g.image, resources: g.resources, blockedDomains: g.blockedDomains, allowedDomains: g.allowedDomains };
+}
+
+/** What every Mastodon process, Job and rollout may hold at once: the clients a PgBouncer pod may have to take. */
+function clientConnections(a: ParsedArgs, workers: Parameters<typeof connectionBudget>[1]): number {
+  return connectionBudget({ ...a, searchDeploy: a.search.enabled ? searchDeployConnections(a.search.deploy?.concurrency) : undefined }, workers).total;
 }
 
 /** The resolved, validated configuration of one instance. */

@@ -13,7 +13,10 @@ import {
 import type { ParsedArgs } from "./clusterSchema";
 import { memoryBytes } from "../containers";
 import { formatValue } from "../validation";
-import { DEFAULT_RESOURCES, MIGRATION_CONNECTIONS, OPENSEARCH_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, RESERVED_CONNECTIONS, defaultWorkers } from "./defaults";
+import {
+  CLOUDNATIVEPG_CONNECTIONS, CLOUDNATIVEPG_IMAGE, DEFAULT_RESOURCES, MIGRATION_CONNECTIONS, OPENSEARCH_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE,
+  RESERVED_CONNECTIONS, defaultWorkers,
+} from "./defaults";
 import { withProfile } from "./fields";
 
 export function issue(ctx: z.RefinementCtx, path: PropertyKey[], input: unknown, message: string) {
@@ -131,11 +134,15 @@ export function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
     }
   };
   embeddedOnly("postgresql", ["image", "storageSize", "storageClassName"]);
+  const cnpg = a.postgresql.cloudNativePG;
+  if (cnpg && a.postgresql.external) {
+    issue(ctx, ["postgresql", "cloudNativePG"], "{...}", "nothing while postgresql.external is set: PostgreSQL is either external or run by CloudNativePG");
+  }
   embeddedOnly("redis", ["image", "persistence", "storageSize", "storageClassName", "sentinel"]);
   redisSentinelRules(a, version, ctx);
   // Embedded servers from another image: pinned, and recent enough for this Mastodon version.
   const servers = [
-    { section: "postgresql", name: "PostgreSQL", image: a.postgresql.image, minimum: dataServerMinimum("postgresql", version), example: POSTGRES_IMAGE },
+    { section: "postgresql", name: "PostgreSQL", image: a.postgresql.image, minimum: dataServerMinimum("postgresql", version), example: cnpg ? CLOUDNATIVEPG_IMAGE : POSTGRES_IMAGE },
     { section: "redis", name: "Redis", image: a.redis.image, minimum: dataServerMinimum("redis", version), example: REDIS_IMAGE },
   ] as const;
   for (const { section, name, image, minimum, example } of servers) {
@@ -207,6 +214,11 @@ export function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
     if (a.smtp && !isInCluster(a.smtp.server, a.clusterCidrs)) {
       issue(ctx, ["smtp", "server"], a.smtp.server, "an in-cluster Service or an address in clusterCidrs while egress is limited to the cluster (set allowPublicEgress to reach outside mail servers)");
     }
+    const backup = cnpg?.backup;
+    if (backup && !(backup.endpointUrl !== undefined && isInCluster(new URL(backup.endpointUrl).hostname, a.clusterCidrs))) {
+      issue(ctx, ["postgresql", "cloudNativePG", "backup", "endpointUrl"], backup.endpointUrl,
+        "an in-cluster endpoint while egress is limited to the cluster (set allowPublicEgress to reach outside object storage)");
+    }
     if (a.media.s3 && !isInCluster(new URL(a.media.s3.endpoint).hostname, a.clusterCidrs)) {
       issue(ctx, ["media", "s3", "endpoint"], a.media.s3.endpoint, "an in-cluster endpoint while egress is limited to the cluster (set allowPublicEgress to reach outside object storage)");
     }
@@ -219,12 +231,20 @@ export function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
     }
   }
 
-  // The connection budget: every process's pool must fit in max_connections.
+  // The connection budget: every process's pool must fit in max_connections, or behind PgBouncer, its pools.
   const budget = connectionBudget({ ...a, searchDeploy: a.search.enabled ? searchDeployConnections(a.search.deploy?.concurrency) : undefined }, workers.length > 0 ? workers : defaultWorkers(version));
-  const available = a.postgresql.maxConnections - RESERVED_CONNECTIONS;
-  if (budget.total > available) {
+  const available = a.postgresql.maxConnections - RESERVED_CONNECTIONS - (cnpg ? CLOUDNATIVEPG_CONNECTIONS : 0);
+  if (cnpg?.pooler.enabled) {
+    if (poolerSizing(a.postgresql.maxConnections, cnpg.pooler.instances, budget.total).defaultPoolSize < 1) {
+      issue(ctx, ["postgresql", "maxConnections"], a.postgresql.maxConnections,
+        `room for every PgBouncer pod's pool: ${RESERVED_CONNECTIONS} reserved + ${MIGRATION_CONNECTIONS} for a migration Job + ${CLOUDNATIVEPG_CONNECTIONS} ` +
+        `for CloudNativePG + at least 2 per PgBouncer pod (${cnpg.pooler.instances}: its auth query and its pool); raise postgresql.maxConnections or lower postgresql.cloudNativePG.pooler.instances`);
+    }
+  } else if (budget.total > available) {
     issue(ctx, ["postgresql", "maxConnections"], a.postgresql.maxConnections,
-      `room for every database connection: ${budget.describe} = ${budget.total}, plus ${RESERVED_CONNECTIONS} reserved; raise postgresql.maxConnections to at least ${budget.total + RESERVED_CONNECTIONS} or shrink the pools`);
+      `room for every database connection: ${budget.describe} = ${budget.total}, plus ${a.postgresql.maxConnections - available} reserved` +
+      `${cnpg ? ` (${CLOUDNATIVEPG_CONNECTIONS} of them for CloudNativePG)` : ""}; raise postgresql.maxConnections to at least ` +
+      `${budget.total + a.postgresql.maxConnections - available} or shrink the pools`);
   }
 }
 
@@ -321,6 +341,8 @@ function redisSentinelRules(a: ParsedArgs, version: MastodonVersion, ctx: z.Refi
 export function operationsRules(a: ParsedArgs, ctx: z.RefinementCtx) {
   if (a.postgresql.external && a.backups.enabled === true) {
     issue(ctx, ["backups", "enabled"], true, "false or nothing while postgresql.external is set: back up an external server with its own tooling");
+  } else if (a.postgresql.cloudNativePG && a.backups.enabled === true) {
+    issue(ctx, ["backups", "enabled"], true, "false or nothing with postgresql.cloudNativePG: its backups are postgresql.cloudNativePG.backup (continuous, to object storage)");
   }
   const version = parseVersion(a.version);
   if (a.metrics.enabled && version && !atLeast(version, 4, 4)) {
@@ -380,6 +402,17 @@ export function searchRules(a: ParsedArgs, ctx: z.RefinementCtx) {
 /** The index Job's database connections: one per worker thread, and the main thread's. */
 export function searchDeployConnections(concurrency = 5): number {
   return concurrency + 1;
+}
+
+/**
+ * PgBouncer's pools behind transaction pooling. Server side, max_connections holds, besides the reserved slots, a
+ * migration Job (direct), CloudNativePG's own and each PgBouncer pod's auth query connection, one pool per PgBouncer
+ * pod: `default_pool_size` (and `max_db_connections`, so no pod exceeds it). Client side, one pod may receive every
+ * client connection the budget counts (the Service does not balance connections evenly): `max_client_conn`.
+ */
+export function poolerSizing(maxConnections: number, instances: number, clientConnections: number) {
+  const serverSide = maxConnections - RESERVED_CONNECTIONS - MIGRATION_CONNECTIONS - CLOUDNATIVEPG_CONNECTIONS - instances;
+  return { defaultPoolSize: Math.floor(serverSide / instances), maxClientConn: Math.max(100, clientConnections) };
 }
 
 type Scaled = { replicas?: number; autoscaling?: { maxReplicas: number } };

@@ -60,7 +60,8 @@ export function mastodonEnv(config: MastodonConfig, secrets: InstanceSecrets, tr
     DB_PORT: String(config.postgresql.external?.port ?? 5432),
     DB_NAME: config.postgresql.external?.database ?? "mastodon_production",
     DB_USER: config.postgresql.external?.user ?? "mastodon",
-    PREPARED_STATEMENTS: String(config.postgresql.external?.preparedStatements ?? true),
+    // Transaction pooling (a CloudNativePG Pooler) cannot keep a session's prepared statements.
+    PREPARED_STATEMENTS: String(config.postgresql.external?.preparedStatements ?? config.postgresql.cloudNativePG?.pooler === undefined),
   };
   const sentinel = sentinelEndpoints(config);
   if (sentinel) {

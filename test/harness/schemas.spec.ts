@@ -1,4 +1,6 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as fc from "fast-check";
 import { RecordedResource } from "./mocks";
 import { isKubernetesObject, objectErrors, schemaErrors } from "./schemas";
@@ -171,10 +173,23 @@ describe("strict schema validation", () => {
     assert.deepEqual(await objectErrors(m), []);
   });
 
-  describe("on the component's own objects", () => {
+  const modes: [string, Parameters<typeof deploy>[0]][] = [
+    ["defaults", { domain: "social.example" }],
+    ["PostgreSQL on CloudNativePG with a pooler and backups", {
+      domain: "social.example",
+      postgresql: {
+        cloudNativePG: {
+          apiServerCidrs: ["192.168.1.10/32"],
+          pooler: { enabled: true },
+          backup: { destinationPath: "s3://backups/social", endpointUrl: "http://minio.storage:9000", accessKeyId: "k", secretAccessKey: "s" },
+        },
+      },
+    }],
+  ];
+  for (const [mode, args] of modes) describe(`on the component's own objects (${mode})`, () => {
     let resources: RecordedResource[];
     before(async () => {
-      ({ stack: { resources } } = await deploy({ domain: "social.example" }));
+      ({ stack: { resources } } = await deploy(args));
     });
 
     it("accepts them all", async () => {
@@ -200,5 +215,17 @@ describe("strict schema validation", () => {
       }
       assert.ok(mutated > objects.length, `only ${mutated} mutations of ${objects.length} objects`);
     });
+  });
+});
+
+describe("the copies of CloudNativePG's CRDs", () => {
+  it("are of the version the live suite loads (test/live/versions.env), unmodified", () => {
+    const pinned = /^CLOUDNATIVEPG_VERSION=(\S+)$/m.exec(fs.readFileSync(path.join(__dirname, "../live/versions.env"), "utf8"))?.[1];
+    const dir = path.join(__dirname, "crds/cloudnative-pg");
+    assert.equal(fs.readFileSync(path.join(dir, "VERSION"), "utf8").trim(), pinned);
+    for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".yaml"))) {
+      // controller-gen's header: the files are generated, never edited by hand.
+      assert.match(fs.readFileSync(path.join(dir, f), "utf8"), /controller-gen\.kubebuilder\.io\/version: v\d/, f);
+    }
   });
 });

@@ -3,8 +3,11 @@
  * kubernetes-models packages (core API, cert-manager, Traefik, KEDA). The packages are ES modules
  * only: they are loaded with a native import(), which TypeScript's CommonJS output would
  * otherwise turn into require(). Validation is strict: a property no schema declares is an
- * error (see "Strictness" below).
+ * error (see "Strictness" below). Custom resources no models package covers (CloudNativePG's)
+ * are validated against their CRDs' own schemas, copied under crds/ (see "CRDs" below).
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { RecordedResource } from "./mocks";
 
 const nativeImport = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
@@ -140,22 +143,115 @@ export async function objectErrors(object: any, name: string = object?.metadata?
   const { apiVersion, kind } = object ?? {};
   const label = `${kind} ${name}`;
   if (typeof apiVersion !== "string" || typeof kind !== "string") return [`${label}: apiVersion and kind must be set`];
-  const errors: string[] = [];
+  const group = apiVersion.includes("/") ? apiVersion.split("/")[0] : "";
+  if (CRD_FOLDERS[group] !== undefined) return crdObjectErrors(object, label);
   let Model: any;
   try {
     Model = await modelOf(apiVersion, kind);
   } catch (e: any) {
     return [`${label}: ${e.message}`];
   }
+  return modelErrors(Model, object, label);
+}
+
+/** The violations of `object` against a kubernetes-models Model, schema errors then unknown fields. */
+function modelErrors(Model: any, object: unknown, label: string, prefix = ""): string[] {
+  const errors: string[] = [];
   // The model drops undefined values, as JSON does; the validator runs on a traced copy.
   const data = new Model(object).toJSON();
   const trace: Trace = { read: new WeakMap(), proxies: new WeakMap() };
   try {
     Model.prototype.validate.call(traced(data, trace));
   } catch (e: any) {
-    errors.push(`${label}: ${e.message}`);
+    errors.push(`${label}: ${prefix}${e.message}`);
   }
-  for (const path of unknownFields(data, trace)) errors.push(`${label}: unknown field ${path}`);
+  for (const path of unknownFields(data, trace)) errors.push(`${label}: unknown field ${prefix}${path}`);
+  return errors;
+}
+
+/**
+ * CRDs. The custom resources of these API groups are validated against the `openAPIV3Schema` of their
+ * CustomResourceDefinition, a copy of the upstream file under crds/<folder> (crds/cloudnative-pg/README.md), compiled
+ * with ajv as the API server reads it: `x-kubernetes-int-or-string` is an integer or a string, every object schema
+ * with `properties` refuses other keys unless it has `x-kubernetes-preserve-unknown-fields` (the API server would
+ * prune them silently), formats int32, int64 and date-time are checked. The CRD's `metadata` is a bare object, so
+ * metadata is checked against ObjectMeta's model, as the API server does. Not checked: the CEL rules
+ * (`x-kubernetes-validations`) and the list-type and map-type uniqueness markers.
+ */
+const CRD_FOLDERS: Record<string, string> = { "postgresql.cnpg.io": "cloudnative-pg" };
+const CRD_DIR = path.join(__dirname, "crds");
+const crdValidators = new Map<string, any>();
+
+/** A CRD schema node as JSON Schema for ajv (see "CRDs" above). */
+export function kubernetesSchema(node: any): any {
+  if (Array.isArray(node)) return node.map(kubernetesSchema);
+  if (node === null || typeof node !== "object") return node;
+  const out: Record<string, any> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key.startsWith("x-kubernetes-") || key === "description") continue;
+    if (key === "properties") out.properties = Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, kubernetesSchema(v)]));
+    else if (["items", "additionalProperties", "not", "allOf", "anyOf", "oneOf"].includes(key)) out[key] = typeof value === "object" ? kubernetesSchema(value) : value;
+    else out[key] = value;
+  }
+  if (node["x-kubernetes-int-or-string"] && out.anyOf === undefined) {
+    delete out.type;
+    out.anyOf = [{ type: "integer" }, { type: "string" }];
+  }
+  if (out.properties !== undefined && out.additionalProperties === undefined && !node["x-kubernetes-preserve-unknown-fields"]) out.additionalProperties = false;
+  return out;
+}
+
+/** The CRDs of one folder, each a parsed CustomResourceDefinition. */
+function crdsIn(folder: string): any[] {
+  const yaml = require("js-yaml");
+  const dir = path.join(CRD_DIR, folder);
+  return fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).flatMap((f) => yaml.loadAll(fs.readFileSync(path.join(dir, f), "utf8")))
+    .filter((d: any) => d?.kind === "CustomResourceDefinition");
+}
+
+/** The compiled validator of a custom resource's apiVersion and kind, from its CRD. */
+export function crdValidator(apiVersion: string, kind: string): any {
+  const key = `${apiVersion}/${kind}`;
+  if (!crdValidators.has(key)) {
+    const [group, version] = apiVersion.split("/");
+    const crd = crdsIn(CRD_FOLDERS[group]).find((c) => c.spec.group === group && c.spec.names.kind === kind);
+    const served = crd?.spec.versions.find((v: any) => v.name === version && v.served);
+    if (!served) throw new Error(`no CRD under test/harness/crds/${CRD_FOLDERS[group]} serves ${key}`);
+    const Ajv = require("ajv").default;
+    const addFormats = require("ajv-formats").default;
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats(ajv, ["int32", "int64", "date-time"]);
+    crdValidators.set(key, ajv.compile(kubernetesSchema(served.schema.openAPIV3Schema)));
+  }
+  return crdValidators.get(key);
+}
+
+/** "/spec/bootstrap/initdb" → "spec.bootstrap.initdb"; array indexes as [0]. */
+function pointerPath(pointer: string): string {
+  return pathString(pointer.split("/").slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, "/").replace(/~0/g, "~"))));
+}
+
+async function crdObjectErrors(object: any, label: string): Promise<string[]> {
+  let validate: any;
+  try {
+    validate = crdValidator(object.apiVersion, object.kind);
+  } catch (e: any) {
+    return [`${label}: ${e.message}`];
+  }
+  const data = JSON.parse(JSON.stringify(object));
+  const errors: string[] = [];
+  if (!validate(data)) {
+    for (const e of validate.errors) {
+      const at = pointerPath(e.instancePath);
+      if (e.keyword === "additionalProperties") errors.push(`${label}: unknown field ${at ? `${at}.` : ""}${e.params.additionalProperty}`);
+      // anyOf repeats its branches' errors: the summary is enough.
+      else if (!e.schemaPath.includes("/anyOf/")) errors.push(`${label}: ${at || "object"} ${e.message}`);
+    }
+  }
+  if (data.metadata !== undefined) {
+    const ObjectMeta = (await nativeImport("@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta")).ObjectMeta;
+    errors.push(...modelErrors(ObjectMeta, data.metadata, label, "metadata."));
+  }
   return errors;
 }
 

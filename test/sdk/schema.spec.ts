@@ -48,6 +48,7 @@ function firstDifference(a: string, b: string): string {
 
 /** The secrets, as a reader of the schema should find them marked. */
 const EXPECTED_SECRETS = [
+  "CloudNativePgBackup.secretAccessKey",
   "ExternalPostgresql.password",
   "ExternalRedis.password",
   "ExternalSearch.password",
