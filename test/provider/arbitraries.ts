@@ -1,7 +1,7 @@
 /** fast-check generators of valid MastodonClusterArgs, shared by the property specs and the benchmarks. */
 import * as fc from "fast-check";
 import type { MastodonClusterArgs } from "../../provider";
-import { RESERVED_CONNECTIONS, connectionBudget, searchDeployConnections } from "../../provider/args";
+import { CLOUDNATIVEPG_CONNECTIONS, RESERVED_CONNECTIONS, connectionBudget, searchDeployConnections } from "../../provider/args";
 import { parseVersion, sidekiqQueues } from "../../provider/versions";
 
 export const VERSIONS = ["v4.2.17", "v4.3.0", "v4.4.3", "v4.5.2", "v4.6.6"];
@@ -43,6 +43,7 @@ export const validArgs: fc.Arbitrary<MastodonClusterArgs> = fc
     streaming: fc.record({ replicas: fc.integer({ min: 1, max: 3 }), dbPool: fc.integer({ min: 1, max: 15 }) }),
     externalPostgresql: fc.boolean(),
     externalRedis: fc.boolean(),
+    cloudNativePG: fc.constantFrom(undefined, "direct", "pooler"),
     redisPersistence: fc.boolean(),
     // Redis Sentinel (embedded, or external with externalRedis), from 4.3.
     redisSentinel: fc.boolean(),
@@ -62,7 +63,8 @@ export const validArgs: fc.Arbitrary<MastodonClusterArgs> = fc
   .chain((a) => workers(a.version).map((w) => ({ ...a, workers: w })))
   .map((a): MastodonClusterArgs => {
     const budget = connectionBudget({ web: a.web, streaming: a.streaming, searchDeploy: a.search === "off" ? undefined : searchDeployConnections() }, a.workers).total;
-    const maxConnections = Math.max(20, budget + RESERVED_CONNECTIONS + a.headroom);
+    const cnpg = a.externalPostgresql ? undefined : a.cloudNativePG;
+    const maxConnections = Math.max(20, budget + RESERVED_CONNECTIONS + (cnpg ? CLOUDNATIVEPG_CONNECTIONS : 0) + a.headroom);
     const tls = a.tls === "issuer" ? { issuerName: "lab-ca", caCertificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" }
       : a.tls === "secret" ? { secretName: "wildcard-tls" }
         : a.tls === "acme" && a.allowPublicEgress ? { acmeEmail: "admin@social.example" }
@@ -76,7 +78,10 @@ export const validArgs: fc.Arbitrary<MastodonClusterArgs> = fc
       sidekiqWorkers: a.workers,
       postgresql: a.externalPostgresql
         ? { maxConnections, external: { host: "postgres.db.svc.cluster.local", password: "external-password" } }
-        : { maxConnections },
+        : cnpg
+          // The API server's address inside the cluster's ranges, so that the pack's config is the stack's clusterCidrs.
+          ? { maxConnections, cloudNativePG: { apiServerCidrs: [a.clusterCidrs[0]], pooler: { enabled: cnpg === "pooler" } } }
+          : { maxConnections },
       redis: a.redisSentinel && a.version !== "v4.2.17"
         ? (a.externalRedis ? { external: { sentinels: ["sentinel.db.svc.cluster.local"], masterName: "mymaster", password: "redis-password" } } : { sentinel: { enabled: true } })
         : a.externalRedis ? { external: { host: "redis.db.svc.cluster.local", password: "redis-password" } } : { persistence: a.redisPersistence },
