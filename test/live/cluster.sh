@@ -2,7 +2,7 @@
 # A simulated Kubernetes cluster on loopback, with no container runtime: etcd,
 # kube-apiserver, kube-controller-manager and kube-scheduler, kwok for one node and the pod
 # lifecycle, pre-created PersistentVolumes behind a default StorageClass, cert-manager's controller
-# and CRDs, Traefik's CRDs and KEDA's. The tools come from toolchain.sh's cache.
+# and CRDs, Traefik's CRDs, KEDA's and CloudNativePG's. The tools come from toolchain.sh's cache.
 #
 #   bash test/live/cluster.sh start   start it (in a new temp folder) and print the environment
 #   bash test/live/cluster.sh env     print the environment of the running cluster
@@ -235,6 +235,13 @@ EOF
   keda_dir="$(module_dir github.com/kedacore/keda/v2 "$KEDA_VERSION")"
   kubectl apply --server-side -f "$keda_dir/config/crd/bases/keda.sh_scaledobjects.yaml" \
     -f "$keda_dir/config/crd/bases/keda.sh_triggerauthentications.yaml" >/dev/null
+  # CloudNativePG's CRDs (Cluster, Pooler, ScheduledBackup and the rest), from its module: the API server
+  # validates the objects of the CloudNativePG journey; the operator itself cannot run here (no images).
+  local cnpg_dir
+  cnpg_dir="$(module_dir github.com/cloudnative-pg/cloudnative-pg "$CLOUDNATIVEPG_VERSION")"
+  [[ -n "$cnpg_dir" ]] || die "cannot read github.com/cloudnative-pg/cloudnative-pg@$CLOUDNATIVEPG_VERSION from the Go module cache"
+  kubectl apply --server-side -f "$cnpg_dir/config/crd/bases/" >/dev/null
+  wait_for "CloudNativePG's CRDs" 60 kubectl wait --for condition=Established crd/clusters.postgresql.cnpg.io --timeout=2s
   # cert-manager: its CRDs from its module, its controller with the namespace its chart uses.
   local cm_dir
   cm_dir="$(module_dir github.com/cert-manager/cert-manager "$CERT_MANAGER_VERSION")"

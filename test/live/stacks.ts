@@ -41,9 +41,12 @@ export function newInstanceStack(stackName: string, instance: string, domain: st
   return stack;
 }
 
-/** The pack's config file: clusterCidrs of the simulated cluster (k3s's ranges) for every policy. */
-export function policyConfigFile(dir: string): string {
-  const cidrs = ["10.42.0.0/16", "10.43.0.0/16"];
+/**
+ * The pack's config file: clusterCidrs of the simulated cluster (k3s's ranges) for every policy, and `extraCidrs`
+ * (the API server's address, for a stack whose pods reach it).
+ */
+export function policyConfigFile(dir: string, extraCidrs: string[] = []): string {
+  const cidrs = ["10.42.0.0/16", "10.43.0.0/16", ...extraCidrs];
   const file = path.join(dir, "policy-config.json");
   const config = Object.fromEntries(
     ["networkpolicy-egress-outside-cluster", "workload-without-egress-policy", "host-network-pod", "external-name-service"].map(

@@ -5,7 +5,7 @@
  * secret config, as a user who keeps their own would), and TLS comes from an existing cert-manager
  * CA ClusterIssuer (`tls.issuerName`), as with a MastodonPlatform. Everything else is the default.
  * Optional config: version, imageRepository, allowPublicEgress, egressGateway (true: the instance's own gateway),
- * scaling, search, redisSentinel (the scenarios that change them).
+ * scaling, search, redisSentinel, postgresql (a JSON object: the CloudNativePG journey) (the scenarios that change them).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonCluster, MastodonClusterArgs } from "../../../../provider";
@@ -20,6 +20,7 @@ export function liveInstance(name: string, domain: string): MastodonCluster {
     imageRepository: config.get("imageRepository"),
     allowPublicEgress: config.getBoolean("allowPublicEgress"),
     egressGateway: config.getBoolean("egressGateway") ? { enabled: true } : undefined,
+    postgresql: config.getObject<MastodonClusterArgs["postgresql"]>("postgresql"),
     // The scaling journey's processes, media and database (a JSON object).
     ...config.getObject<Pick<MastodonClusterArgs, "web" | "streaming" | "sidekiqWorkers" | "media" | "postgresql">>("scaling"),
     search: config.getBoolean("search") ? { enabled: true } : undefined,
