@@ -25,6 +25,39 @@ export const WORKLOAD_TYPES: ReadonlyMap<string, WorkloadShape> = new Map<string
   ["kubernetes:core/v1:Pod", { kind: "Pod", templatePath: [] }],
 ]);
 
+/**
+ * Custom resources whose operator runs pods the stack never declares, with the labels the operator gives them:
+ * CloudNativePG's Cluster (its PostgreSQL pods: `cnpg.io/cluster` = the Cluster's name) and Pooler (its PgBouncer
+ * pods: `cnpg.io/poolerName` = the Pooler's name). Reading the name may throw UnknownValueError during preview.
+ */
+export interface OperatedShape {
+  readonly kind: string;
+  readonly podLabels: (props: any) => Map<string, string>;
+}
+
+function objectName(props: any): string | undefined {
+  const name = isObject(props) && isObject(props.metadata) ? props.metadata.name : undefined;
+  return typeof name === "string" && name !== "" ? name : undefined;
+}
+
+export const OPERATED_TYPES: ReadonlyMap<string, OperatedShape> = new Map<string, OperatedShape>([
+  ["kubernetes:postgresql.cnpg.io/v1:Cluster", {
+    kind: "Cluster",
+    podLabels: (props) => new Map([["cnpg.io/cluster", objectName(props) ?? ""], ["cnpg.io/podRole", "instance"]]),
+  }],
+  ["kubernetes:postgresql.cnpg.io/v1:Pooler", {
+    kind: "Pooler",
+    podLabels: (props) => {
+      const cluster = isObject(props) && isObject(props.spec) && isObject(props.spec.cluster) ? props.spec.cluster.name : undefined;
+      return new Map([
+        ["cnpg.io/poolerName", objectName(props) ?? ""],
+        ["cnpg.io/podRole", "pooler"],
+        ...(typeof cluster === "string" ? [["cnpg.io/cluster", cluster] as [string, string]] : []),
+      ]);
+    },
+  }],
+]);
+
 /** A workload's pod template and the dotted path to it ("spec.template", or "" for a Pod). */
 export interface PodTemplate {
   readonly template: any;

@@ -1,8 +1,9 @@
 /**
  * workload-without-egress-policy (stack policy; severity high; mandatory unless configured otherwise).
  *
- * Forbids a workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod) whose pods no NetworkPolicy
- * of their namespace restricts for egress. Kubernetes allows all egress from a pod until some NetworkPolicy with
+ * Forbids a workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod, and the custom resources
+ * whose operator runs pods: CloudNativePG's Cluster and Pooler, by the labels it gives their pods) whose pods no
+ * NetworkPolicy of their namespace restricts for egress. Kubernetes allows all egress from a pod until some NetworkPolicy with
  * policyType Egress selects it, so such a workload is the hole in the fence whatever the other policies say.
  *
  * A NetworkPolicy counts when its policyTypes include Egress (when policyTypes is absent, Kubernetes adds Egress only
@@ -14,7 +15,7 @@
  */
 import { StackValidationPolicy, UnknownValueError } from "@pulumi/policy";
 import { clusterCidrsOf, configSchema } from "./config";
-import { isObject, namespaceOf, NETWORK_POLICY_TYPE, podTemplateOf, refOf, WORKLOAD_TYPES } from "./kubernetes";
+import { isObject, namespaceOf, NETWORK_POLICY_TYPE, OPERATED_TYPES, podTemplateOf, refOf, WORKLOAD_TYPES } from "./kubernetes";
 import { LabelSelector, Labels, labelsOf, matches, parseLabelSelector, selectsEverything } from "./labelSelector";
 
 export const NAME = "workload-without-egress-policy";
@@ -63,14 +64,15 @@ export const workloadWithoutEgressPolicy: StackValidationPolicy = {
     }
     for (const resource of args.resources) {
       const shape = WORKLOAD_TYPES.get(resource.type);
-      if (!shape) continue;
+      const operated = OPERATED_TYPES.get(resource.type);
+      if (!shape && !operated) continue;
       tolerating(() => {
         const props = resource.props;
         const namespace = namespaceOf(props);
-        const labels = labelsOf(podTemplateOf(shape, props).template?.metadata);
+        const labels = shape ? labelsOf(podTemplateOf(shape, props).template?.metadata) : operated!.podLabels(props);
         if (index.selects(namespace, labels) || index.isUndecided(namespace)) return;
         reportViolation(
-          `${refOf(shape.kind, props, resource.name)} is selected by no NetworkPolicy with policyType Egress in ` +
+          `${refOf((shape ?? operated)!.kind, props, resource.name)} is selected by no NetworkPolicy with policyType Egress in ` +
             `namespace "${namespace}", so its pods may reach any address; add one that allows egress only to the ` +
             `allowed ranges: ${config.value.text}`,
           resource.urn,

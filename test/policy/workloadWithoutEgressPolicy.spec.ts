@@ -142,6 +142,33 @@ describe("policy/workloadWithoutEgressPolicy", () => {
     assert.deepEqual(unselected(resources), ["Deployment/mastodon/shard-999"]);
   });
 
+  describe("CloudNativePG's Cluster and Pooler, whose pods the operator runs", () => {
+    const cnpg = (kind: "Cluster" | "Pooler", name: string, spec: any = {}): CheckedResource => ({
+      type: `kubernetes:postgresql.cnpg.io/v1:${kind}`,
+      name,
+      props: { apiVersion: "postgresql.cnpg.io/v1", kind, metadata: { name, namespace: "mastodon" }, spec },
+    });
+    const cluster = () => cnpg("Cluster", "social-postgresql", { instances: 2 });
+    const pooler = () => cnpg("Pooler", "social-pgbouncer", { cluster: { name: "social-postgresql" }, pgbouncer: { poolMode: "transaction" } });
+
+    it("reports them when no NetworkPolicy selects the labels the operator gives their pods", () => {
+      assert.deepEqual(unselected([cluster(), pooler(), selecting({ matchLabels: { app: "web" } })]),
+        ["Cluster/mastodon/social-postgresql", "Pooler/mastodon/social-pgbouncer"]);
+    });
+
+    it("counts a NetworkPolicy selecting their pods by cnpg.io/cluster and cnpg.io/poolerName", () => {
+      const resources = [
+        cluster(),
+        pooler(),
+        selecting({ matchLabels: { "cnpg.io/cluster": "social-postgresql" }, matchExpressions: [{ key: "cnpg.io/podRole", operator: "NotIn", values: ["pooler"] }] }, "mastodon", "pg"),
+        selecting({ matchLabels: { "cnpg.io/poolerName": "social-pgbouncer" } }, "mastodon", "pool"),
+      ];
+      assert.deepEqual(unselected(resources), []);
+      // The PostgreSQL pods' policy does not cover the PgBouncer pods.
+      assert.deepEqual(unselected(resources.slice(0, 3)), ["Pooler/mastodon/social-pgbouncer"]);
+    });
+  });
+
   describe("during preview", () => {
     it("turns a NetworkPolicy with an unknown selector into an advisory, without failing the workloads it may cover", () => {
       const resources = [
