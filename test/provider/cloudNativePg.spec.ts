@@ -121,8 +121,12 @@ describe("PostgreSQL on CloudNativePG", () => {
       assert.deepEqual(await schemaErrors(stack.resources), []);
     });
 
-    it("passes the policy pack with the API server's address among its CIDRs", () => {
+    it("passes the policy pack with the API server's address among its CIDRs, which sees the Cluster as a workload", () => {
       assert.deepEqual(findings(stack.resources), []);
+      const unfenced = findings(stack.resources.filter((r) => !(r.type === KIND.NetworkPolicy && r.name === "social-postgresql")));
+      assert.deepEqual(unfenced.map((f) => f.message.split(" ")[0]), ["Cluster/social/social-postgresql"]);
+      const outside = findings(stack.resources, ["10.42.0.0/16", "10.43.0.0/16"]);
+      assert.ok(outside.some((f) => f.policy === "networkpolicy-egress-outside-cluster" && f.message.includes("192.168.1.10/32")), "the API server's address must be in the pack's CIDRs");
     });
   });
 
