@@ -239,10 +239,11 @@ export function restoreCommand(name: string, namespace: pulumi.Input<string>): p
 
 /**
  * What makes a restored database readable, as the `secrets` input takes it (JSON): SECRET_KEY_BASE, OTP_SECRET, the
- * VAPID keys, the Active Record encryption keys, and the embedded servers' passwords. A Pulumi secret: read it with
+ * VAPID keys, the Active Record encryption keys, and the passwords of the servers the component runs (the embedded
+ * ones, CloudNativePG's database owner). A Pulumi secret: read it with
  * `pulumi stack output --show-secrets secretsExport` and keep it with the dumps, apart from them.
  */
-export function secretsExport(secrets: InstanceSecrets, embedded: { postgresql: boolean; redis: boolean }): pulumi.Output<string> {
+export function secretsExport(secrets: InstanceSecrets, runs: { postgresql: boolean; redis: boolean }): pulumi.Output<string> {
   const values: Record<string, pulumi.Output<string> | undefined> = {
     secretKeyBase: secrets.secretKeyBase,
     otpSecret: secrets.otpSecret,
@@ -251,8 +252,8 @@ export function secretsExport(secrets: InstanceSecrets, embedded: { postgresql: 
     activeRecordEncryptionPrimaryKey: secrets.activeRecordEncryptionPrimaryKey,
     activeRecordEncryptionDeterministicKey: secrets.activeRecordEncryptionDeterministicKey,
     activeRecordEncryptionKeyDerivationSalt: secrets.activeRecordEncryptionKeyDerivationSalt,
-    postgresqlPassword: embedded.postgresql ? secrets.postgresqlPassword : undefined,
-    redisPassword: embedded.redis ? secrets.redisPassword : undefined,
+    postgresqlPassword: runs.postgresql ? secrets.postgresqlPassword : undefined,
+    redisPassword: runs.redis ? secrets.redisPassword : undefined,
   };
   const given = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Record<string, pulumi.Output<string>>;
   return pulumi.secret(pulumi.all(given).apply((v) => JSON.stringify(v, null, 2)));

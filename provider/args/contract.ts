@@ -367,8 +367,9 @@ export interface MastodonSecrets {
   /** ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT. Defaults to 32 random characters, generated once. */
   activeRecordEncryptionKeyDerivationSalt?: pulumi.Input<string>;
   /**
-   * Password of the embedded PostgreSQL. PostgreSQL takes it only when it first creates its data; to change it
-   * later, ALTER ROLE mastodon first, then change this. Defaults to 32 random characters, generated once.
+   * Password of the embedded PostgreSQL (with `postgresql.cloudNativePG`, of its database owner `mastodon`, in the
+   * Cluster's `-app` Secret). PostgreSQL takes it only when it first creates its data; to change it later, ALTER ROLE
+   * mastodon first, then change this. Defaults to 32 random characters, generated once.
    */
   postgresqlPassword?: pulumi.Input<string>;
   /** Password of the embedded Redis. Defaults to 32 random characters, generated once. */
