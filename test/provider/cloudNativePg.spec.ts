@@ -5,7 +5,7 @@ import { CLOUDNATIVEPG_CONNECTIONS, MIGRATION_CONNECTIONS, RESERVED_CONNECTIONS,
 import { MastodonPlatform } from "../../provider";
 import { RecordedResource, runProgram } from "../harness/mocks";
 import { objectErrors, schemaErrors } from "../harness/schemas";
-import { KIND, Stack, deploy } from "../harness/stack";
+import { KIND, Stack, deploy, valueOf } from "../harness/stack";
 
 const CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster";
 const POOLER = "kubernetes:postgresql.cnpg.io/v1:Pooler";
@@ -44,8 +44,11 @@ function refusal(args: MastodonClusterArgs): string {
 describe("PostgreSQL on CloudNativePG", () => {
   describe("without a pooler", () => {
     let stack: Stack;
+    let secretsExport: string;
     before(async () => {
-      ({ stack } = await deploy(cnpgArgs({}, { postgresql: { maxConnections: 120, storageSize: "20Gi", storageClassName: "fast" } })));
+      const deployed = await deploy(cnpgArgs({}, { postgresql: { maxConnections: 120, storageSize: "20Gi", storageClassName: "fast" } }));
+      stack = deployed.stack;
+      secretsExport = await valueOf(deployed.cluster.secretsExport);
     });
     const cluster = () => stack.get(CLUSTER, "social-postgresql");
 
@@ -73,6 +76,8 @@ describe("PostgreSQL on CloudNativePG", () => {
       assert.ok(secret.secretInputPaths.includes("stringData.password") || secret.secretInputPaths.includes("stringData"), `not secret: ${secret.secretInputPaths}`);
       const envSecret = stack.get(KIND.Secret, "social-env");
       assert.equal(secret.inputs.stringData.password, envSecret.inputs.stringData.DB_PASS);
+      // Kept with the other secrets a restore needs.
+      assert.equal(JSON.parse(secretsExport).postgresqlPassword, secret.inputs.stringData.password);
     });
 
     it("protects and retains the Cluster and waits for it to be Ready", () => {
