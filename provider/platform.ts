@@ -10,6 +10,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonPlatformArgs, MastodonPlatformConfig, parsePlatformArgs } from "./args";
+import { CNPG_OPERATOR_POD_LABELS } from "./cloudNativePg";
 import { claimCertManager } from "./clusterWide";
 import { traefikEntryPointTransport } from "./ingress";
 import { egressGatewayResources } from "./egressGateway";
@@ -65,7 +66,7 @@ export function traefikNetworkPolicySpec(config: MastodonPlatformConfig): k8s.ty
  */
 export function cloudNativePgOperatorNetworkPolicySpec(config: MastodonPlatformConfig): k8s.types.input.networking.v1.NetworkPolicySpec {
   return {
-    podSelector: { matchLabels: { "app.kubernetes.io/name": "cloudnative-pg" } },
+    podSelector: { matchLabels: CNPG_OPERATOR_POD_LABELS },
     policyTypes: ["Egress"],
     egress: [
       dnsEgress(config.dns),
