@@ -23,7 +23,7 @@ import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { DEFAULT_VERSION } from "../../provider/versions";
-import { kubectlJson, must, tail } from "./harness";
+import { kubectlJson, must, run, tail } from "./harness";
 import { mastodonDeployments, migrationJobs } from "./01-first-deploy.live";
 import { PREVIOUS_VERSION, POLICY_PACK, markFailed, newInstanceStack, policyConfigFile, stackOf } from "./stacks";
 
@@ -94,7 +94,13 @@ describe("live 13: PostgreSQL on CloudNativePG", function () {
     } finally {
       // The same version's CRD as cluster.sh loads (the copy is checked against the pin).
       must("restore the Cluster CRD", "kubectl", ["apply", "--server-side", "-f", CRD_COPY]);
-      must("the Cluster CRD", "kubectl", ["wait", "--for", "condition=Established", `crd/${CLUSTER_CRD}`, "--timeout=60s"]);
+      // kubectl wait fails at once while the new CRD has no status yet: retried, as cluster.sh does.
+      let established = false;
+      for (let i = 0; i < 60 && !established; i++) {
+        established = run("kubectl", ["wait", "--for", "condition=Established", `crd/${CLUSTER_CRD}`, "--timeout=2s"]).status === 0;
+        if (!established) run("sleep", ["1"]);
+      }
+      assert.ok(established, `${CLUSTER_CRD} was not established again within a minute`);
     }
   });
 
