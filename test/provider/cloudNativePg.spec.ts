@@ -4,6 +4,7 @@ import { MastodonClusterArgs } from "../../provider";
 import { CLOUDNATIVEPG_CONNECTIONS, MIGRATION_CONNECTIONS, RESERVED_CONNECTIONS, parseArgs } from "../../provider/args";
 import { MastodonPlatform } from "../../provider";
 import { RecordedResource, runProgram } from "../harness/mocks";
+import { MASTODON_COMPONENTS } from "../../provider/names";
 import { objectErrors, schemaErrors } from "../harness/schemas";
 import { KIND, Stack, deploy, valueOf } from "../harness/stack";
 
@@ -115,7 +116,7 @@ describe("PostgreSQL on CloudNativePG", () => {
       assert.deepEqual(peers.ports.map((p: any) => p.port), [5432, 8000]);
       assert.deepEqual(peers.from[1].namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": "cnpg-system" });
       assert.deepEqual(peers.from[1].podSelector.matchLabels, { "app.kubernetes.io/name": "cloudnative-pg" });
-      assert.deepEqual(clients.from[0].podSelector.matchExpressions[0].values, ["web", "streaming", "sidekiq", "db-migrate", "maintenance", "admin"]);
+      assert.deepEqual(clients.from[0].podSelector.matchExpressions[0].values, MASTODON_COMPONENTS);
       assert.deepEqual(clients.ports, [{ protocol: "TCP", port: 5432 }]);
       assert.deepEqual(policy.egress[2], { to: [{ ipBlock: { cidr: "192.168.1.10/32" } }] });
       const data = stack.get(KIND.NetworkPolicy, "social-mastodon-data").inputs.spec.egress[0];
