@@ -33,8 +33,8 @@ export interface Usage {
   memoryLimits: number;
 }
 
-const ZERO: Usage = { cpuRequests: 0, cpuLimits: 0, memoryRequests: 0, memoryLimits: 0 };
-const add = (a: Usage, b: Usage): Usage => ({
+export const ZERO: Usage = { cpuRequests: 0, cpuLimits: 0, memoryRequests: 0, memoryLimits: 0 };
+export const add = (a: Usage, b: Usage): Usage => ({
   cpuRequests: a.cpuRequests + b.cpuRequests,
   cpuLimits: a.cpuLimits + b.cpuLimits,
   memoryRequests: a.memoryRequests + b.memoryRequests,
@@ -46,7 +46,7 @@ const max = (a: Usage, b: Usage): Usage => ({
   memoryRequests: Math.max(a.memoryRequests, b.memoryRequests),
   memoryLimits: Math.max(a.memoryLimits, b.memoryLimits),
 });
-const times = (a: Usage, n: number): Usage => ({
+export const times = (a: Usage, n: number): Usage => ({
   cpuRequests: a.cpuRequests * n,
   cpuLimits: a.cpuLimits * n,
   memoryRequests: a.memoryRequests * n,
@@ -108,7 +108,7 @@ async function work(args: { search?: boolean }): Promise<Workload[]> {
 
 const cpu = (cores: number) => (cores < 1 ? `${num(cores * 1000)}m` : `${num(cores, cores % 1 ? 2 : 0)}`);
 const memory = (bytes: number) => `${num(bytes / 1024 ** 2)} MiB`;
-const usageCells = (u: Usage) => [cpu(u.cpuRequests), cpu(u.cpuLimits), memory(u.memoryRequests), memory(u.memoryLimits)];
+export const usageCells = (u: Usage) => [cpu(u.cpuRequests), cpu(u.cpuLimits), memory(u.memoryRequests), memory(u.memoryLimits)];
 
 const total = (ws: Workload[], rule: "sum" | "scheduled") => ws.map((w) => times(podUsage(w)[rule], podsOf(w))).reduce(add, ZERO);
 const largestJob = (ws: Workload[], rule: "sum" | "scheduled") =>

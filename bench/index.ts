@@ -11,6 +11,7 @@
  *   3. policy.ts        the policy pack on synthetic stacks of 1,000 to 50,000 resources (its own script)
  *   4. criticalPath.ts  the longest chain of awaited steps, first install and version change
  *   5. footprint.ts     requests and limits of the default profile
+ *   6. highAvailability.ts  footprint of the HA profile, and its evaluation against the default's
  */
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -20,6 +21,7 @@ import { performance } from "node:perf_hooks";
 import * as criticalPath from "./criticalPath";
 import * as evaluate from "./evaluate";
 import * as footprint from "./footprint";
+import * as highAvailability from "./highAvailability";
 import { ROOT, Section, TIME_TOLERANCE, Target, judgeTime, num, table, targetTable } from "./harness";
 import * as overhead from "./overhead";
 
@@ -157,6 +159,7 @@ async function main(write: boolean): Promise<number> {
     ["3. Policy pack on synthetic stacks", policy],
     ["4. Critical path of a deployment", criticalPath.run],
     ["5. Footprint of the default profile", footprint.run],
+    ["6. The high-availability profile", highAvailability.run],
   ];
   for (const [title, run] of steps) {
     const t = performance.now();
