@@ -10,16 +10,24 @@
  *     newest dump (or RESTORE_FILE) into a new database, after saving the current one, and refuses while Mastodon is
  *     still connected.
  *
- * The two scripts are built here and nowhere else, so the CronJobs and the test that proves them
- * (test/provider/backups.spec.ts, against real PostgreSQL servers) run the same commands. Media are not backed up
- * here: a volume's or a bucket's backups are the storage's job.
+ *   - With `backups.s3`, a copy off the cluster's disks: the backup pod's dump runs as its init container, then the
+ *     official AWS CLI image uploads the new dump (and any retained dump the bucket lacks) with its sha256, checks
+ *     the size the bucket reports, and keeps the newest `backups.s3.retention` there; `${name}-restore-s3`, another
+ *     suspended template, downloads the newest dump of the bucket (or RESTORE_FILE) onto the backup volume,
+ *     checks it against its sha256, and restores it as above.
+ *
+ * The scripts are built here and nowhere else, so the CronJobs and the tests that prove them
+ * (test/provider/backups.spec.ts, against real PostgreSQL servers and a real S3-compatible server) run the same
+ * commands. Media are not backed up here: a volume's or a bucket's backups are the storage's job.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { MastodonConfig } from "./args";
 import { BuildContext, childOpts } from "./context";
 import { POSTGRES_PORT, postgresqlHost } from "./database";
 import { POSTGRES_UID, containerResources, containerSecurityContext, podSecurityContext } from "./containers";
 import { componentLabels, selectorLabels } from "./names";
+import { PUBLIC_CIDRS, addressedServerPeers, cidrPeers, endpointPort } from "./network";
 import type { InstanceSecrets } from "./secrets";
 import { persistentVolumeClaim } from "./storage";
 
@@ -27,6 +35,10 @@ import { persistentVolumeClaim } from "./storage";
 export const BACKUP_DIR = "/backups";
 /** A dump's file name: `mastodon-20260812T033000Z.dump` (UTC), so names sort by age. */
 export const DUMP_PATTERN = "^mastodon-[0-9]{8}T[0-9]{6}Z\\.dump$";
+/** Where the backup and restore-s3 pods pass the name of the dump to restore (an emptyDir). */
+export const HANDOFF_DIR = "/handoff";
+/** The AWS CLI's configuration, written by the S3 scripts (an emptyDir: the image's user has no home). */
+export const AWS_CONFIG_FILE = "/tmp/aws/config";
 /** The database and user of the embedded server (its image's POSTGRES_USER is a superuser). */
 export const EMBEDDED_DATABASE = "mastodon_production";
 export const EMBEDDED_USER = "mastodon";
@@ -120,9 +132,133 @@ export function restoreScript(opts: { dir: string }): string {
   ].join("\n");
 }
 
+/** Where the S3 scripts find the bucket. */
+export interface S3Target {
+  endpoint: string;
+  bucket: string;
+  /** Empty, or ending with "/". */
+  prefix: string;
+  pathStyle: boolean;
+}
+
+/**
+ * What both S3 scripts start with: the AWS CLI's configuration (AWS_CONFIG_FILE, written here) and an `s3`
+ * function for the endpoint. Checksums only when required: the CLI's newer default (CRC trailers on every upload)
+ * is refused by many S3-compatible servers; the dumps carry their own sha256. Four 8 MiB parts in flight at most.
+ */
+function s3Prelude(dir: string, target: S3Target): string[] {
+  return [
+    "set -eu",
+    "umask 077",
+    `dir=${quote(dir)}`,
+    `endpoint=${quote(target.endpoint)}`,
+    `bucket=${quote(target.bucket)}`,
+    `prefix=${quote(target.prefix)}`,
+    'dest="s3://$bucket/$prefix"',
+    'conf="${AWS_CONFIG_FILE:?set AWS_CONFIG_FILE to the file this script writes}"',
+    'mkdir -p "$(dirname "$conf")"',
+    `cat > "$conf" <<'EOF'`,
+    "[default]",
+    "request_checksum_calculation = when_required",
+    "response_checksum_validation = when_required",
+    "s3 =",
+    `    addressing_style = ${target.pathStyle ? "path" : "virtual"}`,
+    "    max_concurrent_requests = 4",
+    "    multipart_chunksize = 8MB",
+    "EOF",
+    's3() { aws --endpoint-url "$endpoint" "$@"; }',
+    // The dumps under the prefix, one name a line (the CLI prints "None" for an empty listing: filtered out).
+    "dumps_in_bucket() {",
+    `  s3 s3api list-objects-v2 --bucket "$bucket" --prefix "$prefix" --query 'Contents[].[Key]' --output text > "$conf.list"`,
+    `  while IFS= read -r key; do printf '%s\\n' "\${key#"$prefix"}"; done < "$conf.list" | grep -E ${quote(DUMP_PATTERN)} || true`,
+    "}",
+  ];
+}
+
+/**
+ * The upload, a POSIX shell script for the AWS CLI image, run after the backup: every dump the volume retains
+ * (newest first, at most `retention`) that the bucket lacks is checked against its sha256, uploaded with it, and
+ * its size in the bucket compared with the file's; then the oldest dumps of the bucket beyond `retention` are
+ * deleted with their checksums. Credentials and region come from the AWS CLI's variables.
+ */
+export function uploadScript(opts: { dir: string; retention: number; target: S3Target }): string {
+  return [
+    ...s3Prelude(opts.dir, opts.target),
+    `keep=${opts.retention}`,
+    `local=$(ls -1 "$dir" | grep -E ${quote(DUMP_PATTERN)} | sort -r | head -n "$keep" || true)`,
+    'if [ -z "$local" ]; then echo "upload: no dump in $dir" >&2; exit 1; fi',
+    "remote=$(dumps_in_bucket)",
+    "uploaded=0",
+    "for dump in $local; do",
+    `  if printf '%s\\n' "$remote" | grep -qxF "$dump"; then continue; fi`,
+    '  (cd "$dir" && sha256sum -c "$dump.sha256" > /dev/null) || { echo "upload: $dump does not match its checksum: not uploaded" >&2; exit 1; }',
+    // The checksum first: a dump in the bucket always has its checksum beside it.
+    '  s3 s3 cp "$dir/$dump.sha256" "$dest$dump.sha256" --only-show-errors',
+    '  s3 s3 cp "$dir/$dump" "$dest$dump" --only-show-errors',
+    `  size=$(s3 s3api head-object --bucket "$bucket" --key "$prefix$dump" --query ContentLength --output text)`,
+    '  bytes=$(($(wc -c < "$dir/$dump")))',
+    `  if [ "$size" != "$bytes" ]; then echo "upload: $dest$dump holds $size bytes, the volume's file $bytes" >&2; exit 1; fi`,
+    '  echo "upload: $dump to $dest$dump ($size bytes)"',
+    "  uploaded=$((uploaded + 1))",
+    "done",
+    "remote=$(dumps_in_bucket)",
+    `printf '%s\\n' "$remote" | sort -r | tail -n +$((keep + 1)) | while read -r old; do`,
+    '  s3 s3 rm "$dest$old" --only-show-errors',
+    '  s3 s3 rm "$dest$old.sha256" --only-show-errors',
+    '  echo "upload: removed $old from the bucket (keeping $keep)"',
+    "done",
+    'echo "upload: done: $uploaded uploaded; $dest holds $(dumps_in_bucket | wc -l) dump(s)"',
+  ].join("\n");
+}
+
+/**
+ * The download before a restore from the bucket, a POSIX shell script for the AWS CLI image: the newest dump under
+ * the prefix (or the one named by RESTORE_FILE) and its sha256, onto the backup volume, checked, then its name
+ * written to `handoff` for the restore that follows (`restoreFromHandoffScript`).
+ */
+export function downloadScript(opts: { dir: string; handoff: string; target: S3Target }): string {
+  return [
+    ...s3Prelude(opts.dir, opts.target),
+    `handoff=${quote(opts.handoff)}`,
+    'file="${RESTORE_FILE:-latest}"',
+    'if [ "$file" = latest ]; then',
+    "  names=$(dumps_in_bucket)",
+    `  file=$(printf '%s\\n' "$names" | sort | tail -n 1)`,
+    '  if [ -z "$file" ]; then echo "restore: no dump under $dest" >&2; exit 1; fi',
+    "fi",
+    'file=$(basename "$file")',
+    `if ! printf '%s\\n' "$file" | grep -qE ${quote(DUMP_PATTERN)}; then echo "restore: $file is not a dump's name (mastodon-<UTC time>.dump)" >&2; exit 1; fi`,
+    'echo "restore: downloading $dest$file"',
+    'rm -f "$dir/$file.download" "$dir/$file.sha256.download"',
+    'trap \'rm -f "$dir/$file.download" "$dir/$file.sha256.download"\' EXIT',
+    's3 s3 cp "$dest$file.sha256" "$dir/$file.sha256.download" --only-show-errors',
+    's3 s3 cp "$dest$file" "$dir/$file.download" --only-show-errors',
+    `expected=$(cut -d ' ' -f 1 < "$dir/$file.sha256.download")`,
+    `actual=$(sha256sum < "$dir/$file.download" | cut -d ' ' -f 1)`,
+    'if [ "$expected" != "$actual" ]; then echo "restore: $dest$file does not match its checksum" >&2; exit 1; fi',
+    'mv "$dir/$file.download" "$dir/$file"',
+    'mv "$dir/$file.sha256.download" "$dir/$file.sha256"',
+    `printf '%s\\n' "$file" > "$handoff/restore-file"`,
+    'echo "restore: $file downloaded and checked ($(($(wc -c < "$dir/$file"))) bytes)"',
+  ].join("\n");
+}
+
+/** The restore after a download: `restoreScript` on the dump whose name the download left in `handoff`. */
+export function restoreFromHandoffScript(opts: { dir: string; handoff: string }): string {
+  return [
+    "set -eu",
+    `RESTORE_FILE=$(cat ${quote(`${opts.handoff}/restore-file`)})`,
+    "export RESTORE_FILE",
+    restoreScript({ dir: opts.dir }),
+  ].join("\n");
+}
+
 export interface BackupParts {
   cronJob: k8s.batch.v1.CronJob;
   restoreCronJob: k8s.batch.v1.CronJob;
+  /** With `backups.s3`: the template of the restore from the bucket, and the bucket's credentials. */
+  restoreFromS3CronJob?: k8s.batch.v1.CronJob;
+  s3Secret?: k8s.core.v1.Secret;
   claim: k8s.core.v1.PersistentVolumeClaim;
   policies: k8s.networking.v1.NetworkPolicy[];
 }
@@ -143,14 +279,26 @@ export function postgresqlBackups(ctx: BuildContext, secretName: pulumi.Input<st
     accessMode: "ReadWriteOnce",
   });
 
-  const env = [
+  type Container = k8s.types.input.core.v1.Container;
+  const volumes: k8s.types.input.core.v1.Volume[] = [{ name: "backups", persistentVolumeClaim: { claimName: claim.metadata.name } }];
+  const backupsMount = { name: "backups", mountPath: BACKUP_DIR };
+  const postgresEnv = [
     { name: "PGHOST", value: postgresqlHost(config) },
     { name: "PGPORT", value: String(POSTGRES_PORT) },
     { name: "PGUSER", value: EMBEDDED_USER },
     { name: "PGDATABASE", value: EMBEDDED_DATABASE },
     { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: secretName, key: "DB_PASS" } } },
   ];
-  const jobSpec = (container: string, script: string, extraEnv: { name: string; value: string }[] = []) => ({
+  const postgres = (container: string, script: string, extraEnv: { name: string; value: string }[] = [], mounts: { name: string; mountPath: string }[] = []): Container => ({
+    name: container,
+    image: config.postgresql.image,
+    command: ["/bin/sh", "-c", script],
+    env: [...postgresEnv, ...extraEnv],
+    resources: containerResources(backups.resources),
+    securityContext: containerSecurityContext,
+    volumeMounts: [backupsMount, ...mounts],
+  });
+  const jobSpec = (containers: Container[], initContainers: Container[] = [], extraVolumes: k8s.types.input.core.v1.Volume[] = []) => ({
     // One retry: a second failure leaves a failed Job to inspect, and the next schedule tries again.
     backoffLimit: 1,
     activeDeadlineSeconds: backups.activeDeadlineSeconds,
@@ -160,21 +308,48 @@ export function postgresqlBackups(ctx: BuildContext, secretName: pulumi.Input<st
         securityContext: podSecurityContext(POSTGRES_UID),
         automountServiceAccountToken: false,
         restartPolicy: "Never",
-        containers: [{
-          name: container,
-          image: config.postgresql.image,
-          command: ["/bin/sh", "-c", script],
-          env: [...env, ...extraEnv],
-          resources: containerResources(backups.resources),
-          securityContext: containerSecurityContext,
-          volumeMounts: [{ name: "backups", mountPath: BACKUP_DIR }],
-        }],
-        volumes: [{ name: "backups", persistentVolumeClaim: { claimName: claim.metadata.name } }],
+        ...(initContainers.length > 0 ? { initContainers } : {}),
+        containers,
+        volumes: [...volumes, ...extraVolumes],
       },
     },
   });
 
+  // With a bucket: its credentials, the AWS CLI container, and the scratch and hand-off folders it needs.
+  const s3 = backups.s3;
+  const s3Parts = s3 && (() => {
+    const secret = new k8s.core.v1.Secret(`${name}-backup-s3`, {
+      metadata: { namespace, labels },
+      type: "Opaque",
+      stringData: { AWS_ACCESS_KEY_ID: pulumi.secret(s3.accessKeyId), AWS_SECRET_ACCESS_KEY: pulumi.secret(s3.secretAccessKey) },
+    }, childOpts(ctx));
+    const target: S3Target = { endpoint: s3.endpoint, bucket: s3.bucket, prefix: s3.prefix, pathStyle: s3.pathStyle };
+    const awsCli = (container: string, script: string, extraEnv: { name: string; value: string }[] = [], mounts: { name: string; mountPath: string }[] = []): Container => ({
+      name: container,
+      image: s3.image,
+      command: ["/bin/sh", "-c", script],
+      env: [
+        { name: "AWS_DEFAULT_REGION", value: s3.region },
+        { name: "AWS_CONFIG_FILE", value: AWS_CONFIG_FILE },
+        { name: "AWS_EC2_METADATA_DISABLED", value: "true" },
+        { name: "AWS_PAGER", value: "" },
+        { name: "HOME", value: "/tmp" },
+        ...["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: secret.metadata.name, key } } })),
+        ...extraEnv,
+      ],
+      resources: containerResources(s3.resources),
+      securityContext: containerSecurityContext,
+      volumeMounts: [backupsMount, { name: "tmp", mountPath: "/tmp" }, ...mounts],
+    });
+    return { secret, target, awsCli, tmp: { name: "tmp", emptyDir: { sizeLimit: "64Mi" } } };
+  })();
+
   const policies = backupNetworkPolicies(ctx);
+  const backupScriptText = backupScript({ dir: BACKUP_DIR, retention: backups.retention });
+  const backupJob = s3Parts
+    // The dump first (an init container: the upload never starts after a failed dump), then the upload.
+    ? jobSpec([s3Parts.awsCli("upload", uploadScript({ dir: BACKUP_DIR, retention: s3!.retention, target: s3Parts.target }))], [postgres("backup", backupScriptText)], [s3Parts.tmp])
+    : jobSpec([postgres("backup", backupScriptText)]);
   const cronJob = new k8s.batch.v1.CronJob(`${name}-backup`, {
     metadata: { name: `${name}-backup`, namespace, labels },
     spec: {
@@ -184,34 +359,47 @@ export function postgresqlBackups(ctx: BuildContext, secretName: pulumi.Input<st
       startingDeadlineSeconds: 3600,
       successfulJobsHistoryLimit: 3,
       failedJobsHistoryLimit: 3,
-      jobTemplate: { metadata: { labels }, spec: jobSpec("backup", backupScript({ dir: BACKUP_DIR, retention: backups.retention })) },
+      jobTemplate: { metadata: { labels }, spec: backupJob },
     },
   }, childOpts(ctx, { dependsOn: [...dependsOn, ...policies] }));
 
-  const restoreCronJob = new k8s.batch.v1.CronJob(`${name}-restore`, {
+  const restoreTemplate = (id: string, spec: ReturnType<typeof jobSpec>) => new k8s.batch.v1.CronJob(`${name}-${id}`, {
     metadata: {
-      name: `${name}-restore`,
+      name: `${name}-${id}`,
       namespace,
       labels,
-      annotations: { "mastodon.pulumi.com/usage": `kubectl create job --from=cronjob/${name}-restore ${name}-restore-<suffix> (docs/operations.md)` },
+      annotations: { "mastodon.pulumi.com/usage": `kubectl create job --from=cronjob/${name}-${id} ${name}-${id}-<suffix> (docs/operations.md)` },
     },
     spec: {
       // Never scheduled: only the template of the restore Job, which an operator creates on purpose.
       suspend: true,
       schedule: "0 0 1 1 *",
       concurrencyPolicy: "Forbid",
-      jobTemplate: { metadata: { labels }, spec: { ...jobSpec("restore", restoreScript({ dir: BACKUP_DIR }), [{ name: "RESTORE_FILE", value: "latest" }]), backoffLimit: 0 } },
+      jobTemplate: { metadata: { labels }, spec: { ...spec, backoffLimit: 0 } },
     },
   }, childOpts(ctx, { dependsOn: [...dependsOn, ...policies] }));
+  const restoreCronJob = restoreTemplate("restore", jobSpec([postgres("restore", restoreScript({ dir: BACKUP_DIR }), [{ name: "RESTORE_FILE", value: "latest" }])]));
+  const handoff = { name: "handoff", mountPath: HANDOFF_DIR };
+  // From the bucket: the download (RESTORE_FILE names the dump), then the same restore on what it downloaded.
+  const restoreFromS3CronJob = s3Parts && restoreTemplate("restore-s3", jobSpec(
+    [postgres("restore", restoreFromHandoffScript({ dir: BACKUP_DIR, handoff: HANDOFF_DIR }), [], [handoff])],
+    [s3Parts.awsCli("download", downloadScript({ dir: BACKUP_DIR, handoff: HANDOFF_DIR, target: s3Parts.target }), [{ name: "RESTORE_FILE", value: "latest" }], [handoff])],
+    [s3Parts.tmp, { name: "handoff", emptyDir: { sizeLimit: "1Mi" } }],
+  ));
 
-  return { cronJob, restoreCronJob, claim, policies };
+  return { cronJob, restoreCronJob, restoreFromS3CronJob, s3Secret: s3Parts?.secret, claim, policies };
 }
 
-/** The NetworkPolicy specs of the backup pods, by name suffix: to the embedded server only, and it from them. */
-export function backupNetworkPolicySpecs(name: string): Record<string, k8s.types.input.networking.v1.NetworkPolicySpec> {
+/**
+ * The NetworkPolicy specs of the backup pods, by name suffix: to the embedded server only, and it from them; with
+ * `backups.s3`, to the bucket's endpoint on its port only (its Service's namespace, or its address; with
+ * allowPublicEgress anywhere on that port).
+ */
+export function backupNetworkPolicySpecs(config: MastodonConfig): Record<string, k8s.types.input.networking.v1.NetworkPolicySpec> {
+  const name = config.name;
   const backup = { matchLabels: selectorLabels(name, "backup") };
   const ports = [{ protocol: "TCP", port: POSTGRES_PORT }];
-  return {
+  const specs: Record<string, k8s.types.input.networking.v1.NetworkPolicySpec> = {
     backup: {
       podSelector: backup,
       policyTypes: ["Egress"],
@@ -223,10 +411,23 @@ export function backupNetworkPolicySpecs(name: string): Record<string, k8s.types
       ingress: [{ from: [{ podSelector: backup }], ports }],
     },
   };
+  const s3 = config.backups.s3;
+  if (s3) {
+    const host = new URL(s3.endpoint).hostname.replace(/^\[|\]$/g, "");
+    specs["backup-s3"] = {
+      podSelector: backup,
+      policyTypes: ["Egress"],
+      egress: [{
+        to: [...addressedServerPeers(host, config.namespace), ...(config.allowPublicEgress ? cidrPeers(PUBLIC_CIDRS) : [])],
+        ports: [{ protocol: "TCP", port: endpointPort(s3.endpoint) }],
+      }],
+    };
+  }
+  return specs;
 }
 
 function backupNetworkPolicies(ctx: BuildContext): k8s.networking.v1.NetworkPolicy[] {
-  return Object.entries(backupNetworkPolicySpecs(ctx.name)).map(([id, spec]) => new k8s.networking.v1.NetworkPolicy(`${ctx.name}-${id}`, {
+  return Object.entries(backupNetworkPolicySpecs(ctx.config)).map(([id, spec]) => new k8s.networking.v1.NetworkPolicy(`${ctx.name}-${id}`, {
     metadata: { name: `${ctx.name}-${id}`, namespace: ctx.namespace, labels: componentLabels(ctx.name, "backup") },
     spec,
   }, childOpts(ctx)));

@@ -75,7 +75,7 @@ export function selectComponents(name: string, components: Component[]) {
   };
 }
 
-function cidrPeers(cidrs: string[]): Peer[] {
+export function cidrPeers(cidrs: string[]): Peer[] {
   // Normalise to the network address (10.42.1.0/16 → 10.42.0.0/16), as Kubernetes expects.
   return cidrs.map((c) => {
     const [addr, bits] = ipaddr.parseCIDR(c);

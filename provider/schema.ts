@@ -26,6 +26,8 @@ export const SECRET_INPUTS: { readonly [resource: string]: readonly string[] } =
     "redis.external.password",
     "media.s3.secretAccessKey",
     "postgresql.cloudNativePG.backup.secretAccessKey",
+    "backups.s3.accessKeyId",
+    "backups.s3.secretAccessKey",
     "smtp.password",
     "search.external.password",
   ],

@@ -6,11 +6,12 @@ import { z } from "zod";
 import { deferrable, deferrableList } from "../validation";
 import { DEFAULT_IMAGE_REPOSITORY, DEFAULT_STREAMING_IMAGE_REPOSITORY, DEFAULT_VERSION, MINIMUM_VERSION } from "../versions";
 import {
-  DEFAULT_BACKUP_DEADLINE_SECONDS, DEFAULT_CLUSTER_CIDRS, DEFAULT_METRICS_NAMESPACE, DEFAULT_MIGRATION_DEADLINE_SECONDS, DEFAULT_RESOURCES,
-  MANAGED_ENV, SEARCH_DEPLOY_DEFAULTS, SEARCH_PORT,
+  AWS_CLI_IMAGE, DEFAULT_BACKUP_DEADLINE_SECONDS, DEFAULT_CLUSTER_CIDRS, DEFAULT_METRICS_NAMESPACE, DEFAULT_MIGRATION_DEADLINE_SECONDS,
+  DEFAULT_RESOURCES, MANAGED_ENV, SEARCH_DEPLOY_DEFAULTS, SEARCH_PORT,
 } from "./defaults";
 import {
-  ENV_NAME, K8S_LABEL, LABEL_KEY, LABEL_VALUE, MASTODON_USERNAME, QUEUE_ENTRY, addressList, cidr, clusterDns, cronSchedule, dnsName,
+  ENV_NAME, K8S_LABEL, LABEL_KEY, LABEL_VALUE, MASTODON_USERNAME, QUEUE_ENTRY, S3_BUCKET, S3_BUCKET_EXPECTED, S3_PREFIX, S3_PREFIX_EXPECTED,
+  addressList, cidr, clusterDns, cronSchedule, dnsName,
   egressGatewayOptions, image, k8sName, nonEmpty, port, positiveInt, quantity, repository, resourceOverrides, resources, storageSize, strict,
   stringMap, wholeNumber,
 } from "./fields";
@@ -49,7 +50,7 @@ const SENTINEL_ADDRESS = "a sentinel address such as \"sentinel-0.redis.svc.clus
 const ODD_REPLICAS = "an odd whole number, at least 3 (a majority of the sentinels must agree to fail over)";
 
 /** The operations fields (backups, maintenance, admin, metrics): each with its default and its own rule. */
-function operationsFields() {
+function operationsFields(component: string) {
   const task = (schedule: string, days: number, minDays: number) => strict({
     enabled: z.boolean({ error: "true or false" }).default(true),
     schedule: cronSchedule.default(schedule),
@@ -63,6 +64,17 @@ function operationsFields() {
       storageSize: quantity("memory").default("8Gi"),
       storageClassName: k8sName.optional(),
       activeDeadlineSeconds: wholeNumber("a whole number of seconds", 300, 86400).default(DEFAULT_BACKUP_DEADLINE_SECONDS),
+      s3: strict({
+        bucket: z.string({ error: S3_BUCKET_EXPECTED }).regex(S3_BUCKET, { error: S3_BUCKET_EXPECTED }),
+        endpoint: z.url({ protocol: /^https?$/, error: "an http or https endpoint URL such as http://minio.storage:9000" }),
+        region: nonEmpty("a region name").default("us-east-1"),
+        prefix: z.string({ error: S3_PREFIX_EXPECTED }).regex(S3_PREFIX, { error: S3_PREFIX_EXPECTED }).optional(),
+        accessKeyId: deferrable(component, "backups.s3.accessKeyId", nonEmpty("an access key id")),
+        secretAccessKey: deferrable(component, "backups.s3.secretAccessKey", nonEmpty("a secret access key")),
+        retention: wholeNumber("a whole number of dumps", 1, 1000).optional(),
+        pathStyle: z.boolean({ error: "true or false" }).default(true),
+        image: image.default(AWS_CLI_IMAGE),
+      }).optional(),
     }).prefault({}),
     maintenance: strict({
       mediaRemove: task("0 4 * * 0", 7, 1),
@@ -307,7 +319,7 @@ export function argsObject(name: string) {
       !ENV_NAME.test(key) ? "an environment variable name (letters, digits and _, not starting with a digit)"
         : MANAGED_ENV.includes(key) ? "a variable the component does not manage (set this one through its own input)"
           : undefined).default({}),
-    ...operationsFields(),
+    ...operationsFields(component),
     keda: scaling.keda,
     search: searchField(component),
   });

@@ -550,6 +550,40 @@ export interface Backups {
   storageClassName?: string;
   /** How long one backup (or restore) may run before Kubernetes stops it, in seconds, from 300 to 86400. Defaults to 10800 (3 hours). */
   activeDeadlineSeconds?: number;
+  /**
+   * A copy of every dump in S3-compatible object storage, off the cluster's disks: each backup uploads its dump
+   * (and any retained dump the bucket lacks) after writing it to the volume, then keeps the newest
+   * `s3.retention` there; the `${name}-restore-s3` template restores from the bucket. Defaults to none.
+   */
+  s3?: BackupS3;
+}
+
+/** S3-compatible storage for the backups (docs/operations.md), reached by the official AWS CLI image. */
+export interface BackupS3 {
+  /** Bucket, which must exist (3 to 63 lowercase letters, digits, '.' and '-'). Required. */
+  bucket: string;
+  /**
+   * Endpoint URL, e.g. "http://minio.storage:9000" or "https://s3.eu-west-1.amazonaws.com"; in the cluster unless
+   * `allowPublicEgress` is set. Required.
+   */
+  endpoint: string;
+  /** Region (AWS_DEFAULT_REGION). Defaults to "us-east-1". */
+  region?: string;
+  /** Key prefix of the dumps in the bucket; instances sharing a bucket need different ones. Defaults to "<namespace>/<name>/". */
+  prefix?: string;
+  /** Access key id (AWS_ACCESS_KEY_ID), kept as a Pulumi secret. Required. */
+  accessKeyId: pulumi.Input<string>;
+  /** Secret access key (AWS_SECRET_ACCESS_KEY), kept as a Pulumi secret. Required. */
+  secretAccessKey: pulumi.Input<string>;
+  /** How many dumps the bucket keeps; the oldest beyond it are deleted after each upload. Defaults to `backups.retention`. */
+  retention?: number;
+  /**
+   * Path-style requests (https://endpoint/bucket/key), which every S3-compatible server accepts; false for
+   * virtual-hosted ones (https://bucket.endpoint/key). Defaults to true.
+   */
+  pathStyle?: boolean;
+  /** The AWS CLI v2 image that uploads and downloads, pinned. Defaults to "docker.io/amazon/aws-cli:2.32.8". */
+  image?: string;
 }
 
 /** One periodic cleanup task, a CronJob running tootctl in the instance's image. */

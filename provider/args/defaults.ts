@@ -24,6 +24,11 @@ export const OPENSEARCH_IMAGE = "docker.io/opensearchproject/opensearch:2.19.4";
 export const SEARCH_PORT = 9200;
 /** The index Job's settings when not given: tootctl's own concurrency and batch size, a migration's deadline. */
 export const SEARCH_DEPLOY_DEFAULTS = { concurrency: 5, batchSize: 100, activeDeadlineSeconds: 6 * 3600 };
+/**
+ * The official AWS CLI v2 image (Amazon Linux, with a shell and coreutils), which uploads dumps to S3-compatible
+ * storage and downloads them back; its s3 commands are those of the awscli package the tests run.
+ */
+export const AWS_CLI_IMAGE = "docker.io/amazon/aws-cli:2.32.8";
 /** The egress gateway's proxy port (Squid's customary one). */
 export const GATEWAY_PORT = 3128;
 /** Connections PostgreSQL keeps for superusers (superuser_reserved_connections). */
@@ -61,6 +66,8 @@ export const DEFAULT_RESOURCES = {
   pgbouncer: { requests: { cpu: "25m", memory: "32Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
   /** pg_dump streams rows: little memory whatever the database's size. */
   backup: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+  /** The AWS CLI (Python) with four 8 MiB parts in flight at most (backups.ts). */
+  backupUpload: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
   /** tootctl loads Rails, as a migration does. */
   maintenance: { requests: { cpu: "100m", memory: "384Mi" }, limits: { cpu: "1", memory: "1Gi" } },
   /** The JVM heap is half the request (512 MiB); the rest, and the limit's headroom, hold direct buffers and metaspace. */

@@ -14,6 +14,12 @@ export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 export const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 export const QUEUE_ENTRY = /^([a-z_]+)(,([1-9][0-9]*))?$/;
+/** An S3 bucket name as AWS allows new ones (3 to 63 characters). */
+export const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+export const S3_BUCKET_EXPECTED = "a bucket name: 3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit";
+/** A key prefix of safe characters (AWS's "safe" set), not starting with '/' nor holding "..". */
+export const S3_PREFIX = /^(?!\/)(?!.*\.\.)[A-Za-z0-9!_.*'()\/-]{0,512}$/;
+export const S3_PREFIX_EXPECTED = "a key prefix of letters, digits and !_.*'()/- (not starting with '/', no '..'), such as \"mastodon/social/\"";
 
 /** An object that refuses unknown keys, naming the keys it knows. */
 export function strict<S extends z.ZodRawShape>(shape: S) {

@@ -121,7 +121,17 @@ function resolve(name: string, a: ParsedArgs) {
     extraEnv: a.extraEnv,
     migrations: { ...a.migrations, resources: DEFAULT_RESOURCES.migrations },
     acknowledge: a.acknowledge,
-    backups: { ...a.backups, enabled: a.backups.enabled ?? embeddedPostgresql, resources: DEFAULT_RESOURCES.backup },
+    backups: {
+      ...a.backups,
+      enabled: a.backups.enabled ?? embeddedPostgresql,
+      resources: DEFAULT_RESOURCES.backup,
+      s3: a.backups.s3 && {
+        ...a.backups.s3,
+        prefix: s3Prefix(a.backups.s3.prefix ?? `${a.namespace}/${name}/`),
+        retention: a.backups.s3.retention ?? a.backups.retention,
+        resources: DEFAULT_RESOURCES.backupUpload,
+      },
+    },
     maintenance: { ...a.maintenance, resources: DEFAULT_RESOURCES.maintenance },
     admin: a.admin,
     metrics: a.metrics,
@@ -175,6 +185,12 @@ function resolveSearch(name: string, a: ParsedArgs) {
     resources: withProfile(s.resources, DEFAULT_RESOURCES.search),
     deploy: { ...SEARCH_DEPLOY_DEFAULTS, ...s.deploy, resources: DEFAULT_RESOURCES.searchDeploy },
   };
+}
+
+/** A key prefix as the scripts use it: empty, or ending with one "/". */
+function s3Prefix(prefix: string): string {
+  const trimmed = prefix.replace(/\/+$/, "");
+  return trimmed === "" ? "" : `${trimmed}/`;
 }
 
 /** What a gateway is built from (provider/egressGateway.ts). */

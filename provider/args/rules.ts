@@ -344,6 +344,15 @@ export function operationsRules(a: ParsedArgs, ctx: z.RefinementCtx) {
   } else if (a.postgresql.cloudNativePG && a.backups.enabled === true) {
     issue(ctx, ["backups", "enabled"], true, "false or nothing with postgresql.cloudNativePG: its backups are postgresql.cloudNativePG.backup (continuous, to object storage)");
   }
+  const s3 = a.backups.s3;
+  if (s3) {
+    if (a.backups.enabled === false || (a.backups.enabled === undefined && (a.postgresql.external || a.postgresql.cloudNativePG))) {
+      issue(ctx, ["backups", "s3"], { bucket: s3.bucket, endpoint: s3.endpoint }, "nothing while backups are off: the bucket receives the backup CronJob's dumps");
+    }
+    if (!a.allowPublicEgress && !isInCluster(new URL(s3.endpoint).hostname.replace(/^\[|\]$/g, ""), a.clusterCidrs)) {
+      issue(ctx, ["backups", "s3", "endpoint"], s3.endpoint, "an in-cluster endpoint while egress is limited to the cluster (set allowPublicEgress to reach outside object storage)");
+    }
+  }
   const version = parseVersion(a.version);
   if (a.metrics.enabled && version && !atLeast(version, 4, 4)) {
     issue(ctx, ["metrics", "enabled"], true, `false with version ${a.version}: Mastodon's Prometheus exporter exists from v4.4.0 (before it only the streaming server serves /metrics)`);

@@ -6,7 +6,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseArgs } from "../../provider/args";
-import { BACKUP_DIR, backupScript, restoreScript } from "../../provider/backups";
+import { AWS_CLI_IMAGE } from "../../provider/args";
+import {
+  BACKUP_DIR, HANDOFF_DIR, backupScript, downloadScript, restoreFromHandoffScript, restoreScript, uploadScript,
+} from "../../provider/backups";
+import { MASTODON_CLUSTER_TOKEN, SECRET_INPUTS } from "../../provider/schema";
 import { KIND, Stack, deploy, valueOf } from "../harness/stack";
 
 const CRON_JOB = "kubernetes:batch/v1:CronJob";
@@ -141,6 +145,123 @@ describe("backups of the embedded PostgreSQL", () => {
     assert.throws(bad({ retention: 0 }), /args\.backups\.retention: got 0; expected a whole number of dumps from 1 to 1000/);
     assert.throws(bad({ storageSize: "lots" }), /args\.backups\.storageSize: got "lots"/);
     assert.throws(bad({ activeDeadlineSeconds: 60 }), /args\.backups\.activeDeadlineSeconds: got 60; expected a whole number of seconds from 300 to 86400/);
+  });
+});
+
+describe("backups to S3-compatible storage", () => {
+  const S3 = { bucket: "mastodon-backups", endpoint: "http://minio.storage:9000", accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG" };
+  let stack: Stack;
+  before(async () => {
+    ({ stack } = await deploy({ domain: "social.example", backups: { retention: 3, s3: S3 } }));
+  });
+  const backup = () => stack.get(CRON_JOB, "social-backup");
+  const target = { endpoint: S3.endpoint, bucket: S3.bucket, prefix: "social/social/", pathStyle: true };
+
+  it("dumps in an init container, then uploads in the official AWS CLI image with the exported script", () => {
+    const pod = podOf(backup());
+    assert.equal(pod.initContainers.length, 1);
+    assert.deepEqual(pod.initContainers[0].command, ["/bin/sh", "-c", backupScript({ dir: BACKUP_DIR, retention: 3 })]);
+    assert.equal(pod.initContainers[0].image, "docker.io/library/postgres:17.6");
+    const [upload] = pod.containers;
+    assert.equal(pod.containers.length, 1);
+    assert.equal(upload.image, AWS_CLI_IMAGE);
+    assert.match(AWS_CLI_IMAGE, /^docker\.io\/amazon\/aws-cli:2\.\d+\.\d+$/, "the official image, pinned");
+    // The bucket keeps as many as the volume unless told otherwise.
+    assert.deepEqual(upload.command, ["/bin/sh", "-c", uploadScript({ dir: BACKUP_DIR, retention: 3, target })]);
+    assert.deepEqual(upload.volumeMounts, [{ name: "backups", mountPath: BACKUP_DIR }, { name: "tmp", mountPath: "/tmp" }]);
+    assert.deepEqual(pod.volumes.map((v: any) => v.name), ["backups", "tmp"]);
+    assert.deepEqual(upload.resources.requests, { cpu: "50m", memory: "128Mi" });
+  });
+
+  it("gives the upload its credentials from a Secret, never in plain fields, as Pulumi secrets", () => {
+    const env = Object.fromEntries(podOf(backup()).containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    const secret = stack.get(KIND.Secret, "social-backup-s3");
+    assert.equal(env.AWS_ACCESS_KEY_ID.secretKeyRef.name, secret.state.metadata.name);
+    assert.equal(env.AWS_SECRET_ACCESS_KEY.secretKeyRef.key, "AWS_SECRET_ACCESS_KEY");
+    assert.equal(env.AWS_DEFAULT_REGION, "us-east-1");
+    assert.equal(env.AWS_CONFIG_FILE, "/tmp/aws/config");
+    assert.ok(!JSON.stringify(backup().inputs).includes(S3.secretAccessKey), "the secret key is in no plain field of the CronJob");
+    for (const key of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]) {
+      assert.ok(secret.secretInputPaths.some((p) => p === `stringData.${key}` || p === "stringData"), `${key} sent as a Pulumi secret`);
+    }
+    assert.equal(secret.inputs.stringData.AWS_SECRET_ACCESS_KEY, S3.secretAccessKey);
+    assert.deepEqual(SECRET_INPUTS[MASTODON_CLUSTER_TOKEN].filter((p) => p.startsWith("backups.")), ["backups.s3.accessKeyId", "backups.s3.secretAccessKey"]);
+  });
+
+  it("runs both pods' containers in the restricted profile", () => {
+    for (const job of [backup(), stack.get(CRON_JOB, "social-restore-s3")]) {
+      const pod = podOf(job);
+      assert.equal(pod.securityContext.runAsNonRoot, true);
+      for (const c of [...pod.initContainers, ...pod.containers]) {
+        assert.deepEqual(c.securityContext.capabilities, { drop: ["ALL"] }, c.name);
+        assert.equal(c.securityContext.allowPrivilegeEscalation, false, c.name);
+      }
+    }
+  });
+
+  it("keeps a second restore template that downloads from the bucket, then runs the same restore", () => {
+    const job = stack.get(CRON_JOB, "social-restore-s3");
+    assert.equal(job.inputs.spec.suspend, true);
+    assert.equal(job.inputs.spec.jobTemplate.spec.backoffLimit, 0);
+    const pod = podOf(job);
+    const [download] = pod.initContainers;
+    assert.equal(download.image, AWS_CLI_IMAGE);
+    assert.deepEqual(download.command, ["/bin/sh", "-c", downloadScript({ dir: BACKUP_DIR, handoff: HANDOFF_DIR, target })]);
+    assert.ok(download.env.some((e: any) => e.name === "RESTORE_FILE" && e.value === "latest"));
+    const [restoreContainer] = pod.containers;
+    assert.equal(restoreContainer.image, "docker.io/library/postgres:17.6");
+    assert.deepEqual(restoreContainer.command, ["/bin/sh", "-c", restoreFromHandoffScript({ dir: BACKUP_DIR, handoff: HANDOFF_DIR })]);
+    for (const c of [download, restoreContainer]) assert.ok(c.volumeMounts.some((m: any) => m.name === "handoff" && m.mountPath === HANDOFF_DIR), c.name);
+    // The volume restore stays as it was.
+    assert.deepEqual(podOf(stack.get(CRON_JOB, "social-restore")).containers[0].command, ["/bin/sh", "-c", restoreScript({ dir: BACKUP_DIR })]);
+  });
+
+  it("lets the backup pods reach the endpoint's namespace on its port only, and nothing else new", () => {
+    const policy = stack.get(KIND.NetworkPolicy, "social-backup-s3").inputs.spec;
+    assert.deepEqual(policy.podSelector, stack.get(KIND.NetworkPolicy, "social-backup").inputs.spec.podSelector);
+    assert.deepEqual(policy.egress, [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "storage" } } }], ports: [{ protocol: "TCP", port: 9000 }] }]);
+    assert.ok(stack.dependsOn(backup(), stack.get(KIND.NetworkPolicy, "social-backup-s3")));
+  });
+
+  it("takes the prefix, region, retention, style and image given, and reaches a public endpoint only with allowPublicEgress", async () => {
+    const { stack } = await deploy({
+      domain: "social.example",
+      allowPublicEgress: true,
+      backups: { s3: { ...S3, endpoint: "https://s3.eu-west-1.amazonaws.com", region: "eu-west-1", prefix: "db/social", retention: 30, pathStyle: false, image: "registry.example/aws-cli:2.32.8" } },
+    });
+    const upload = podOf(stack.get(CRON_JOB, "social-backup")).containers[0];
+    const t = { endpoint: "https://s3.eu-west-1.amazonaws.com", bucket: S3.bucket, prefix: "db/social/", pathStyle: false };
+    assert.equal(upload.command[2], uploadScript({ dir: BACKUP_DIR, retention: 30, target: t }));
+    assert.match(upload.command[2], /addressing_style = virtual/);
+    assert.equal(upload.image, "registry.example/aws-cli:2.32.8");
+    assert.ok(upload.env.some((e: any) => e.name === "AWS_DEFAULT_REGION" && e.value === "eu-west-1"));
+    const egress = stack.get(KIND.NetworkPolicy, "social-backup-s3").inputs.spec.egress;
+    assert.deepEqual(egress[0].ports, [{ protocol: "TCP", port: 443 }]);
+    assert.deepEqual(egress[0].to.filter((p: any) => p.ipBlock).map((p: any) => p.ipBlock.cidr), ["0.0.0.0/0", "::/0"]);
+  });
+
+  it("adds nothing without a bucket: the default footprint and objects are unchanged", async () => {
+    const { stack } = await deploy({ domain: "social.example" });
+    assert.equal(stack.find(CRON_JOB, "social-restore-s3"), undefined);
+    assert.equal(stack.find(KIND.NetworkPolicy, "social-backup-s3"), undefined);
+    assert.equal(stack.find(KIND.Secret, "social-backup-s3"), undefined);
+    assert.equal(podOf(stack.get(CRON_JOB, "social-backup")).initContainers, undefined);
+  });
+
+  it("refuses an outside endpoint while egress is limited to the cluster, a bucket without backups, and bad values", () => {
+    const bad = (backups: object, extra: object = {}) => () => parseArgs("social", { domain: "social.example", backups, ...extra } as any);
+    assert.throws(bad({ s3: { ...S3, endpoint: "https://s3.eu-west-1.amazonaws.com" } }),
+      /args\.backups\.s3\.endpoint: got "https:\/\/s3\.eu-west-1\.amazonaws\.com"; expected an in-cluster endpoint while egress is limited to the cluster/);
+    assert.throws(bad({ enabled: false, s3: S3 }), /args\.backups\.s3: .*expected nothing while backups are off/);
+    assert.throws(bad({ s3: S3 }, { postgresql: { external: { host: "pg.db", password: "x" } } }), /args\.backups\.s3: .*expected nothing while backups are off/);
+    assert.throws(bad({ s3: { ...S3, bucket: "My_Bucket" } }), /args\.backups\.s3\.bucket: got "My_Bucket"; expected a bucket name: 3 to 63 lowercase letters/);
+    assert.throws(bad({ s3: { ...S3, prefix: "/abs" } }), /args\.backups\.s3\.prefix: got "\/abs"; expected a key prefix/);
+    assert.throws(bad({ s3: { ...S3, prefix: "a/../b" } }), /args\.backups\.s3\.prefix: got "a\/\.\.\/b"/);
+    assert.throws(bad({ s3: { ...S3, endpoint: "ftp://minio.storage" } }), /args\.backups\.s3\.endpoint: got "ftp:\/\/minio\.storage"; expected an http or https endpoint URL/);
+    assert.throws(bad({ s3: { ...S3, retention: 0 } }), /args\.backups\.s3\.retention: got 0; expected a whole number of dumps from 1 to 1000/);
+    assert.throws(bad({ s3: { ...S3, secretAccessKey: "" } }), /args\.backups\.s3\.secretAccessKey/);
+    // An address in the cluster's ranges is in the cluster.
+    assert.doesNotThrow(bad({ s3: { ...S3, endpoint: "http://10.43.0.20:9000" } }));
   });
 });
 
