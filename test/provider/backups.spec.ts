@@ -552,3 +552,206 @@ describe("the backup and restore scripts, against real PostgreSQL servers on loo
     assert.deepEqual(fs.readdirSync(backups).sort(), before);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// The proof of the S3 copy: the exact upload, download and restore scripts, with the AWS CLI (awscli from PyPI,
+// whose s3 and s3api commands are those of the image's AWS CLI v2), against moto's S3-compatible server and
+// real PostgreSQL servers on loopback.
+// ---------------------------------------------------------------------------------------------
+
+const S3TOOLS = path.resolve(__dirname, "../harness/s3tools.sh");
+
+/** The bin folder of awscli and moto_server (test/harness/s3tools.sh installs them once), or why not. */
+function s3Tools(): { bin?: string; why?: string } {
+  const r = childProcess.spawnSync("bash", [S3TOOLS], { encoding: "utf8", timeout: 600_000 });
+  if (r.status === 0) return { bin: r.stdout.trim().split("\n").pop() };
+  return { why: `awscli and moto could not be installed from PyPI (bash test/harness/s3tools.sh: ${(r.stderr || String(r.error)).trim().split("\n").slice(-2).join(" ")})` };
+}
+
+describe("the S3 upload, download and restore scripts, against an S3-compatible server and real PostgreSQL on loopback", function () {
+  this.timeout(900_000);
+  let lab: Lab;
+  let original: Server;
+  let fresh: Server;
+  let volume: string;
+  let handoff: string;
+  let moto: childProcess.ChildProcess | undefined;
+  let s3bin: string;
+  let endpoint: string;
+  const BUCKET = "mastodon-backups";
+  const PREFIX = "social/social/";
+
+  before(async function () {
+    const bin = postgresqlBin();
+    if (!bin) this.skip("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin: install Debian's postgresql package (apt-get install -y postgresql)");
+    if (process.getuid?.() === 0 && childProcess.spawnSync(RUNUSER, ["-u", "postgres", "--", "true"]).status !== 0) {
+      this.skip("running as root without a postgres user to run PostgreSQL as (runuser -u postgres failed)");
+    }
+    const tools = s3Tools();
+    if (!tools.bin) this.skip(tools.why!);
+    s3bin = tools.bin!;
+    lab = new Lab(bin!);
+    try {
+      original = await lab.start("original");
+      fresh = await lab.start("fresh");
+    } catch (e) {
+      lab.stop();
+      this.skip(`PostgreSQL could not be started here: ${(e as Error).message.split("\n")[0]}`);
+    }
+    lab.psql(original, "CREATE DATABASE mastodon_production", "postgres");
+    lab.psql(original, SEED);
+    for (const d of ["volume", "handoff"]) fs.mkdirSync(path.join(lab.dir, d), { mode: 0o777 });
+    volume = path.join(lab.dir, "volume");
+    handoff = path.join(lab.dir, "handoff");
+    for (const d of [volume, handoff]) fs.chmodSync(d, 0o777);
+
+    const port = await freePort();
+    endpoint = `http://127.0.0.1:${port}`;
+    moto = childProcess.spawn(path.join(s3bin, "moto_server"), ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+    for (let i = 0; i < 200 && lab.run(["aws", "--endpoint-url", endpoint, "s3api", "list-buckets"], awsEnv()).status !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    lab.mustRun(["aws", "--endpoint-url", endpoint, "s3api", "create-bucket", "--bucket", BUCKET], awsEnv());
+  });
+
+  after(() => {
+    moto?.kill("SIGKILL");
+    lab?.stop();
+  });
+
+  /** The AWS CLI's variables as the pod sets them (the config file in a folder of the test's own). */
+  const awsEnv = (extra: Record<string, string> = {}): Record<string, string> => ({
+    PATH: `${lab.bin}:${s3bin}:/usr/bin:/bin`,
+    AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+    AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG",
+    AWS_DEFAULT_REGION: "us-east-1",
+    AWS_CONFIG_FILE: path.join(lab.dir, "tmp", "aws", "config"),
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_PAGER: "",
+    HOME: path.join(lab.dir, "tmp"),
+    ...extra,
+  });
+  const target = () => ({ endpoint, bucket: BUCKET, prefix: PREFIX, pathStyle: true });
+  const aws = (...args: string[]) => lab.mustRun(["aws", "--endpoint-url", endpoint, ...args], awsEnv());
+  /** The keys of the bucket, sorted. */
+  const keys = (prefix = ""): string[] => {
+    const out = aws("s3api", "list-objects-v2", "--bucket", BUCKET, "--prefix", prefix, "--query", "Contents[].[Key]", "--output", "text").trim();
+    return out === "None" || out === "" ? [] : out.split("\n").sort();
+  };
+  const dumpsIn = (dir: string) => fs.readdirSync(dir).filter((f) => /^mastodon-\d{8}T\d{6}Z\.dump$/.test(f)).sort();
+
+  let lastBackup = 0;
+  /** One run of the backup pod: the dump (init container), then, if it succeeded, the upload. */
+  const backupRun = async (opts: { retention?: number; s3Retention?: number; bucket?: string } = {}) => {
+    while (Math.floor(Date.now() / 1000) <= Math.floor(lastBackup / 1000)) await new Promise((r) => setTimeout(r, 50));
+    lastBackup = Date.now();
+    const dump = lab.run(["/bin/sh", "-c", backupScript({ dir: volume, retention: opts.retention ?? 7 })], lab.env(original));
+    if (dump.status !== 0) return dump;
+    return lab.run(["/bin/sh", "-c", uploadScript({ dir: volume, retention: opts.s3Retention ?? 7, target: { ...target(), bucket: opts.bucket ?? BUCKET } })], awsEnv());
+  };
+  /** One run of the restore-s3 pod into `server`: the download (init container), then the restore. */
+  const restoreFromS3 = (server: Server, dir: string, env: Record<string, string> = {}) => {
+    fs.rmSync(path.join(handoff, "restore-file"), { force: true });
+    const download = lab.run(["/bin/sh", "-c", downloadScript({ dir, handoff, target: target() })], awsEnv(env));
+    if (download.status !== 0) return download;
+    const restore = lab.run(["/bin/sh", "-c", restoreFromHandoffScript({ dir, handoff })], lab.env(server));
+    return { ...restore, stdout: `${download.stdout}${restore.stdout}` };
+  };
+
+  it("uploads the new dump with its checksum under the prefix, byte for byte", async () => {
+    const r = await backupRun();
+    assert.equal(r.status, 0, r.stderr);
+    const [dump] = dumpsIn(volume);
+    assert.deepEqual(keys(), [`${PREFIX}${dump}`, `${PREFIX}${dump}.sha256`]);
+    assert.match(r.stdout, new RegExp(`upload: ${dump.replace(/\./g, "\\.")} to s3://${BUCKET}/${PREFIX}${dump.replace(/\./g, "\\.")} \\(\\d+ bytes\\)`));
+    const copy = path.join(lab.dir, "copy.dump");
+    aws("s3", "cp", `s3://${BUCKET}/${PREFIX}${dump}`, copy, "--only-show-errors");
+    assert.ok(fs.readFileSync(copy).equals(fs.readFileSync(path.join(volume, dump))), "the bucket's copy is the volume's dump");
+    fs.rmSync(copy);
+    const conf = fs.readFileSync(awsEnv().AWS_CONFIG_FILE, "utf8");
+    assert.match(conf, /addressing_style = path/);
+    assert.match(conf, /request_checksum_calculation = when_required/);
+  });
+
+  it("uploads a retained dump the bucket lacks (a failed upload is caught up by the next run)", async () => {
+    const [first] = dumpsIn(volume);
+    aws("s3", "rm", `s3://${BUCKET}/${PREFIX}${first}`, "--only-show-errors");
+    aws("s3", "rm", `s3://${BUCKET}/${PREFIX}${first}.sha256`, "--only-show-errors");
+    const r = await backupRun();
+    assert.equal(r.status, 0, r.stderr);
+    const dumps = dumpsIn(volume);
+    assert.equal(dumps.length, 2);
+    assert.deepEqual(keys(), dumps.flatMap((d) => [`${PREFIX}${d}`, `${PREFIX}${d}.sha256`]).sort());
+    assert.match(r.stdout, /upload: done: 2 uploaded/);
+  });
+
+  it("keeps only the newest dumps the bucket's retention allows, touching nothing else in the bucket", async () => {
+    fs.writeFileSync(path.join(lab.dir, "note.txt"), "not a dump\n");
+    fs.chmodSync(path.join(lab.dir, "note.txt"), 0o644);
+    aws("s3", "cp", path.join(lab.dir, "note.txt"), `s3://${BUCKET}/${PREFIX}notes.txt`, "--only-show-errors");
+    aws("s3", "cp", path.join(lab.dir, "note.txt"), `s3://${BUCKET}/other/social/mastodon-20200101T000000Z.dump`, "--only-show-errors");
+    for (let i = 0; i < 3; i++) {
+      const r = await backupRun({ s3Retention: 2 });
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const newest = dumpsIn(volume).slice(-2);
+    assert.equal(dumpsIn(volume).length, 5, "the volume keeps its own retention (7)");
+    assert.deepEqual(keys(PREFIX), [...newest.flatMap((d) => [`${PREFIX}${d}`, `${PREFIX}${d}.sha256`]), `${PREFIX}notes.txt`].sort());
+    assert.deepEqual(keys("other/"), ["other/social/mastodon-20200101T000000Z.dump"], "another prefix is another instance's");
+  });
+
+  it("restores the newest dump of the bucket into a fresh server on an empty volume: same schema, rows and sequences", () => {
+    const emptyVolume = path.join(lab.dir, "new-volume");
+    fs.mkdirSync(emptyVolume, { mode: 0o777 });
+    fs.chmodSync(emptyVolume, 0o777);
+    const r = restoreFromS3(fresh, emptyVolume);
+    assert.equal(r.status, 0, r.stderr);
+    const newest = dumpsIn(volume).slice(-1)[0];
+    assert.deepEqual(dumpsIn(emptyVolume), [newest], "the newest dump of the bucket, downloaded onto the volume");
+    assert.ok(fs.existsSync(path.join(emptyVolume, `${newest}.sha256`)));
+    assert.equal(fs.readFileSync(path.join(handoff, "restore-file"), "utf8"), `${newest}\n`);
+    assert.match(r.stdout, new RegExp(`restore: done: mastodon_production restored from ${newest.replace(/\./g, "\\.")}`));
+    assert.deepEqual(lab.rowCounts(fresh), lab.rowCounts(original));
+    assert.equal(lab.dump(fresh, "--schema-only"), lab.dump(original, "--schema-only"));
+    assert.equal(lab.dump(fresh, "--data-only"), lab.dump(original, "--data-only"), "every row and sequence value");
+  });
+
+  it("restores the dump RESTORE_FILE names, and refuses a name that is not a dump's", () => {
+    lab.psql(original, "INSERT INTO accounts (username, created_at, updated_at) VALUES ('after_the_upload', now(), now())");
+    const [older] = dumpsIn(volume).slice(-2);
+    const r = restoreFromS3(fresh, volume, { RESTORE_FILE: older });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`restored from ${older.replace(/\./g, "\\.")}`));
+    assert.equal(lab.psql(fresh, "SELECT count(*) FROM accounts WHERE username = 'after_the_upload'"), "0");
+    const bad = restoreFromS3(fresh, volume, { RESTORE_FILE: "../../etc/passwd" });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /restore: passwd is not a dump's name/);
+  });
+
+  it("refuses a dump of the bucket that does not match its checksum, leaving nothing behind and the database as it was", () => {
+    const newest = dumpsIn(volume).slice(-1)[0];
+    const corrupt = path.join(lab.dir, "corrupt.dump");
+    const bytes = Buffer.from(fs.readFileSync(path.join(volume, newest)));
+    bytes[bytes.length - 10] ^= 0xff;
+    fs.writeFileSync(corrupt, bytes, { mode: 0o644 });
+    aws("s3", "cp", corrupt, `s3://${BUCKET}/${PREFIX}${newest}`, "--only-show-errors");
+    const elsewhere = path.join(lab.dir, "elsewhere");
+    fs.mkdirSync(elsewhere, { mode: 0o777 });
+    fs.chmodSync(elsewhere, 0o777);
+    const before = lab.rowCounts(fresh);
+    const r = restoreFromS3(fresh, elsewhere);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /does not match its checksum/);
+    assert.deepEqual(fs.readdirSync(elsewhere), [], "no partial download left");
+    assert.equal(fs.existsSync(path.join(handoff, "restore-file")), false, "nothing handed to the restore");
+    assert.deepEqual(lab.rowCounts(fresh), before);
+  });
+
+  it("fails when the bucket cannot be reached, after the dump is safe on the volume", async () => {
+    const before = dumpsIn(volume).length;
+    const r = await backupRun({ bucket: "no-such-bucket" });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /NoSuchBucket/);
+    assert.equal(dumpsIn(volume).length, before + 1, "the dump is kept on the volume whatever the upload does");
+  });
+});
