@@ -1,9 +1,9 @@
 /**
  * The first admin, declared: with `admin: { username, email }`, a Job after the post-deployment migration creates
  * that account, an approved Owner with a confirmed email, unless it exists already (so every later run, and the
- * Job a version change brings, does nothing). Its password is generated once in the stack's state (random, as
- * secrets.ts generates the others), reaches the Job through a Secret, and the user through the `adminPassword`
- * output (a Pulumi secret): it never appears in a command line, an object's plain fields or a log.
+ * Job a version change brings, does nothing). Its password (`secrets.adminPassword`, or generated once in the
+ * stack's state, random, as secrets.ts generates the others) reaches the Job through a Secret, and the user through
+ * the `adminPassword` output (a Pulumi secret): it never appears in a command line, an object's plain fields or a log.
  *
  * The script does what `tootctl accounts create USERNAME --email EMAIL --confirmed --role Owner --approve` does,
  * with the password given instead of one generated and printed.
@@ -52,7 +52,8 @@ export function adminJob(ctx: BuildContext, rt: MastodonRuntime, dependsOn: pulu
   const { name, namespace, config } = ctx;
   const admin = config.admin;
   if (!admin) return undefined;
-  const password = pulumi.secret(new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: ctx.opts.parent }).result);
+  const given = config.secrets.adminPassword;
+  const password = pulumi.secret(given ?? new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: ctx.opts.parent }).result);
   const secret = new k8s.core.v1.Secret(`${name}-admin`, {
     metadata: { namespace, labels: componentLabels(name, "admin") },
     type: "Opaque",

@@ -240,6 +240,8 @@ export function argsObject(name: string) {
     activeRecordEncryptionKeyDerivationSalt: secret("secrets.activeRecordEncryptionKeyDerivationSalt"),
     postgresqlPassword: secret("secrets.postgresqlPassword"),
     redisPassword: secret("secrets.redisPassword"),
+    adminPassword: deferrable(component, "secrets.adminPassword", z.string({ error: "a password of 8 to 72 characters (Mastodon's rule)" })
+      .min(8, { error: "a password of 8 to 72 characters (Mastodon's rule)" }).max(72, { error: "a password of 8 to 72 characters (Mastodon's rule)" })).optional(),
   }).prefault({});
 
   const migrations = strict({

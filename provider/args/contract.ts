@@ -374,6 +374,11 @@ export interface MastodonSecrets {
   postgresqlPassword?: pulumi.Input<string>;
   /** Password of the embedded Redis. Defaults to 32 random characters, generated once. */
   redisPassword?: pulumi.Input<string>;
+  /**
+   * Password of the `admin` account, 8 to 72 characters, set when the Job creates it (never changed afterwards).
+   * Defaults to 32 random characters, generated once (the `adminPassword` output).
+   */
+  adminPassword?: pulumi.Input<string>;
 }
 
 /**

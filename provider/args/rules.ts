@@ -344,6 +344,9 @@ export function operationsRules(a: ParsedArgs, ctx: z.RefinementCtx) {
   } else if (a.postgresql.cloudNativePG && a.backups.enabled === true) {
     issue(ctx, ["backups", "enabled"], true, "false or nothing with postgresql.cloudNativePG: its backups are postgresql.cloudNativePG.backup (continuous, to object storage)");
   }
+  if (a.secrets.adminPassword !== undefined && !a.admin) {
+    issue(ctx, ["secrets", "adminPassword"], "[secret]", "nothing unless admin is set: it is the password of the account `admin` creates");
+  }
   const s3 = a.backups.s3;
   if (s3) {
     if (a.backups.enabled === false || (a.backups.enabled === undefined && (a.postgresql.external || a.postgresql.cloudNativePG))) {

@@ -102,6 +102,21 @@ describe("the declarative first admin", () => {
     assert.match(await valueOf(cluster.adminCommand), /tootctl accounts create/);
   });
 
+  it("takes a password given in secrets.adminPassword, generating none, and refuses one without admin or too short", async () => {
+    const { stack, cluster } = await deploy({ domain: "social.example", admin, secrets: { adminPassword: "a-Given-passw0rd" } });
+    assert.equal(stack.resources.filter((r) => r.name === "social-admin-password").length, 0, "no RandomPassword");
+    assert.equal(await valueOf(cluster.adminPassword), "a-Given-passw0rd");
+    assert.ok(await pulumi.isSecret(cluster.adminPassword));
+    const ref = stack.get(KIND.Job, "social-admin").inputs.spec.template.spec.containers[0].env.find((e: any) => e.name === ADMIN_ENV.password).valueFrom.secretKeyRef.name;
+    const secret = stack.ofType(KIND.Secret).find((s) => s.state.metadata.name === ref)!;
+    assert.equal(secret.inputs.stringData.password, "a-Given-passw0rd");
+    assert.ok(secret.secretInputPaths.some((p) => p.startsWith("stringData")), "sent as a Pulumi secret");
+    assert.throws(() => parseArgs("social", { domain: "social.example", secrets: { adminPassword: "a-Given-passw0rd" } }),
+      /args\.secrets\.adminPassword: got \[secret\]; expected nothing unless admin is set/);
+    assert.throws(() => parseArgs("social", { domain: "social.example", admin, secrets: { adminPassword: "short" } }),
+      /args\.secrets\.adminPassword: .*expected a password of 8 to 72 characters/);
+  });
+
   it("refuses usernames Mastodon refuses, and bad emails, naming the field", () => {
     const bad = (a: object) => () => parseArgs("social", { domain: "social.example", admin: a } as any);
     assert.throws(bad({ username: "no spaces", email: "a@b.c" }), /args\.admin\.username: got "no spaces"; expected a Mastodon username/);

@@ -5,7 +5,9 @@
  * secret config, as a user who keeps their own would), and TLS comes from an existing cert-manager
  * CA ClusterIssuer (`tls.issuerName`), as with a MastodonPlatform. Everything else is the default.
  * Optional config: version, imageRepository, allowPublicEgress, egressGateway (true: the instance's own gateway),
- * scaling, search, redisSentinel, postgresql (a JSON object: the CloudNativePG journey) (the scenarios that change them).
+ * scaling, search, redisSentinel, postgresql (a JSON object: the CloudNativePG journey) (the scenarios that change
+ * them); backups, maintenance, admin, metrics (JSON objects, as the inputs take them) and the secret
+ * adminPassword (the operations journey).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonCluster, MastodonClusterArgs } from "../../../../provider";
@@ -25,6 +27,10 @@ export function liveInstance(name: string, domain: string): MastodonCluster {
     ...config.getObject<Pick<MastodonClusterArgs, "web" | "streaming" | "sidekiqWorkers" | "media" | "postgresql">>("scaling"),
     search: config.getBoolean("search") ? { enabled: true } : undefined,
     redis: config.getBoolean("redisSentinel") ? { sentinel: { enabled: true } } : undefined,
+    backups: config.getObject("backups"),
+    maintenance: config.getObject("maintenance"),
+    admin: config.getObject("admin"),
+    metrics: config.getObject("metrics"),
     tls: {
       issuerName: config.require("issuerName"),
       issuerKind: "ClusterIssuer",
