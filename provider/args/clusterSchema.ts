@@ -78,8 +78,9 @@ function operationsFields(component: string) {
     }).prefault({}),
     maintenance: strict({
       mediaRemove: task("0 4 * * 0", 7, 1),
-      // tootctl: cards newer than two weeks are not fetched again.
-      previewCardsRemove: task("30 4 * * 0", 180, 14),
+      // tootctl: cards newer than two weeks are not fetched again. Another day than the media cleanup's: two Rails
+      // pods at once would take the default footprint past 2 GiB (BENCHMARKS.md, footprint).
+      previewCardsRemove: task("30 4 * * 3", 180, 14),
     }).prefault({}),
     admin: strict({
       username: z.string({ error: "a Mastodon username: letters, digits and _ (inner . and - allowed), at most 30 characters" }).max(30, { error: "a Mastodon username of at most 30 characters" })

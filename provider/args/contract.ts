@@ -610,7 +610,8 @@ export interface Maintenance {
   mediaRemove?: MaintenanceTask;
   /**
    * `tootctl preview_cards remove --days N`: deletes preview card images older than N days, at least 14 (newer cards
-   * are not fetched again). Defaults to weekly, Sunday at 04:30, with 180 days (tootctl's default).
+   * are not fetched again). Defaults to weekly, Wednesday at 04:30 (not the media cleanup's day: one cleanup at a
+   * time), with 180 days (tootctl's default).
    */
   previewCardsRemove?: MaintenanceTask;
 }

@@ -3,7 +3,7 @@
  * record of one instance, measured by the benchmark's own rule.
  */
 import * as assert from "node:assert/strict";
-import { Workload, footprint } from "../../bench/footprint";
+import { CRON_JOB, Workload, cronJobOverlap, footprint, scheduledRuns } from "../../bench/footprint";
 import { Stack, deploy } from "../harness/stack";
 
 const workloads = (stack: Stack): Workload[] => stack.workloads().map((r) => ({ type: r.type, name: r.name, spec: r.inputs.spec }));
@@ -17,5 +17,16 @@ describe("the footprint benchmark", () => {
     // The index Job is no larger than a migration Job: the peak above the steady state stays the same.
     assert.equal(on.migration.memoryRequests - on.steady.memoryRequests, off.migration.memoryRequests - off.steady.memoryRequests);
     assert.ok(off.migration.memoryRequests <= 2 * 1024 ** 3);
+  });
+
+  it("counts a backup and a cleanup run at once within 2 GiB with the steady state, the two cleanups never on one day", async () => {
+    const { stack } = await deploy({ domain: "social.example" });
+    const runs = scheduledRuns(stack.ofType(CRON_JOB));
+    assert.deepEqual(runs.map((r) => r.name).sort(), ["social-backup", "social-media-remove", "social-preview-cards"], "the restore template is not a run");
+    const overlap = cronJobOverlap(runs);
+    assert.equal(overlap.memoryRequests, (64 + 400) * 1024 ** 2, "the backup (64 MiB) and a cleanup with its CA-bundle init container (400 MiB)");
+    assert.ok(footprint(workloads(stack)).steady.memoryRequests + overlap.memoryRequests <= 2 * 1024 ** 3);
+    const day = (name: string) => stack.get(CRON_JOB, name).inputs.spec.schedule.split(/\s+/)[4];
+    assert.notEqual(day("social-media-remove"), day("social-preview-cards"));
   });
 });

@@ -46,6 +46,7 @@ export function liveInstance(name: string, domain: string): MastodonCluster {
       activeRecordEncryptionKeyDerivationSalt: secret("arKeyDerivationSalt"),
       postgresqlPassword: secret("postgresqlPassword"),
       redisPassword: secret("redisPassword"),
+      adminPassword: config.getSecret("adminPassword"),
     },
   });
 }
@@ -57,3 +58,4 @@ export const namespace = social.namespace;
 export const version = social.version;
 export const tlsSecretName = social.tlsSecretName;
 export const caCertificate = social.caCertificate;
+export const adminPassword = social.adminPassword;
