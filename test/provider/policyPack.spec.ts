@@ -24,14 +24,16 @@ describe("the component under its own policy pack", () => {
     assert.deepEqual(findings(external.stack.resources), []);
   });
 
-  it("passes with backups, maintenance, the first admin and metrics on, media in object storage", async () => {
+  it("passes with backups (copied to a bucket), maintenance, the first admin and metrics on, media in object storage", async () => {
     const { stack } = await deploy({
       domain: "social.example",
       admin: { username: "owner", email: "owner@social.example" },
       metrics: { enabled: true, serviceMonitor: true },
       media: { s3: { bucket: "media", endpoint: "http://minio.storage:9000", accessKeyId: "k", secretAccessKey: "s" } },
+      backups: { s3: { bucket: "backups", endpoint: "http://10.43.9.9:9000", accessKeyId: "k", secretAccessKey: "s" } },
     });
     assert.ok(stack.resources.some((r) => r.type === "kubernetes:batch/v1:CronJob" && r.name === "social-backup"));
+    assert.ok(stack.resources.some((r) => r.type === "kubernetes:batch/v1:CronJob" && r.name === "social-restore-s3"));
     assert.deepEqual(findings(stack.resources), []);
   });
 
