@@ -48,6 +48,8 @@ function firstDifference(a: string, b: string): string {
 
 /** The secrets, as a reader of the schema should find them marked. */
 const EXPECTED_SECRETS = [
+  "BackupS3.accessKeyId",
+  "BackupS3.secretAccessKey",
   "CloudNativePgBackup.secretAccessKey",
   "ExternalPostgresql.password",
   "ExternalRedis.password",
@@ -55,6 +57,7 @@ const EXPECTED_SECRETS = [
   "MastodonSecrets.activeRecordEncryptionDeterministicKey",
   "MastodonSecrets.activeRecordEncryptionKeyDerivationSalt",
   "MastodonSecrets.activeRecordEncryptionPrimaryKey",
+  "MastodonSecrets.adminPassword",
   "MastodonSecrets.otpSecret",
   "MastodonSecrets.postgresqlPassword",
   "MastodonSecrets.redisPassword",
