@@ -1,12 +1,13 @@
 /**
- * Journey 10, operations: an instance with backups (on by default), both maintenance CronJobs on schedules of its
- * own, the first admin and metrics deploys with the policy pack. Its CronJobs exist with `concurrencyPolicy:
- * Forbid` and the schedules given; each is started once as an operator would (`kubectl create job --from=cronjob/`)
- * and its Job completes on the simulated cluster, its pod admitted under the restricted level and mounting the right
- * claim (the backup volume; the media volume for the cleanups, on the node of web and sidekiq, as the volume is
- * ReadWriteOnce); the admin Job was created only after the post-deployment migration completed (API server
- * timestamps, one-second resolution); the metrics Services exist. No container runs here (kwok marks pods
- * Succeeded): that pg_dump, tootctl and the upload work is shown by test/provider/backups.spec.ts and test/e2e.
+ * Journey 10, operations: an instance with backups (on by default, copied to a bucket that does not exist here:
+ * no container runs), both maintenance CronJobs on schedules of its own, the first admin and metrics deploys with
+ * the policy pack. Its CronJobs exist with `concurrencyPolicy: Forbid` and the schedules given; each is started
+ * once as an operator would (`kubectl create job --from=cronjob/`) and its Job completes on the simulated cluster,
+ * its pod admitted under the restricted level and mounting the right claim (the backup volume; the media volume for
+ * the cleanups, on the node of web and sidekiq, as the volume is ReadWriteOnce); the admin Job was created only
+ * after the post-deployment migration completed (API server timestamps, one-second resolution); the metrics
+ * Services exist. kwok marks pods Succeeded without running them: that pg_dump, the upload and tootctl work is
+ * shown by test/provider/backups.spec.ts and test/e2e.
  */
 import * as assert from "node:assert/strict";
 import { at, kubectlItems, kubectlJson, must, run, tail } from "./harness";
@@ -37,7 +38,8 @@ describe("live 10: operations (backups, maintenance, the first admin, metrics) o
 
   before(() => {
     const stack = newInstanceStack(OPS.stack, OPS.instance, OPS.domain, {
-      backups: JSON.stringify({ schedule: SCHEDULES.backup, retention: 3 }),
+      // A bucket that does not exist here: kwok never runs the upload, the API server still admits its pod.
+      backups: JSON.stringify({ schedule: SCHEDULES.backup, retention: 3, s3: { bucket: "ops-backups", endpoint: "http://minio.storage:9000", accessKeyId: "live", secretAccessKey: "live-secret-key" } }),
       maintenance: JSON.stringify({ mediaRemove: { schedule: SCHEDULES["media-remove"], days: 14 }, previewCardsRemove: { schedule: SCHEDULES["preview-cards"] } }),
       admin: JSON.stringify({ username: "owner", email: `owner@${OPS.domain}` }),
       metrics: JSON.stringify({ enabled: true }),
@@ -58,13 +60,18 @@ describe("live 10: operations (backups, maintenance, the first admin, metrics) o
       assert.equal(cronJob.spec.concurrencyPolicy, "Forbid", `${id}'s concurrencyPolicy`);
       assert.notEqual(cronJob.spec.suspend, true, `${id} is suspended`);
     }
-    const restore = kubectlJson(["-n", namespace, "get", "cronjob", `${OPS.instance}-restore`]);
-    assert.equal(restore.spec.suspend, true);
+    for (const id of ["restore", "restore-s3"]) {
+      const restore = kubectlJson(["-n", namespace, "get", "cronjob", `${OPS.instance}-${id}`]);
+      assert.equal(restore.spec.suspend, true, `${id} is not suspended`);
+    }
   });
 
-  it("runs a backup Job to completion, its pod admitted under the restricted level with the backup volume mounted", () => {
+  it("runs a backup Job to completion (the dump, then the upload), its pod admitted under the restricted level with the backup volume mounted", () => {
     const { pod } = runOnce(namespace, `${OPS.instance}-backup`);
     assert.equal(pod.status.phase, "Succeeded");
+    assert.deepEqual(pod.spec.initContainers.map((c: any) => c.name), ["backup"]);
+    assert.deepEqual(pod.spec.containers.map((c: any) => c.name), ["upload"]);
+    assert.match(pod.spec.containers[0].image, /amazon\/aws-cli:/);
     assert.deepEqual(claimsOf(pod), [`${OPS.instance}-backups`]);
     const claim = kubectlJson(["-n", namespace, "get", "pvc", `${OPS.instance}-backups`]);
     assert.equal(claim.status.phase, "Bound");
@@ -89,9 +96,11 @@ describe("live 10: operations (backups, maintenance, the first admin, metrics) o
     }
   });
 
-  it("admits a restore Job made from its template (it runs on the backup volume)", () => {
-    const { pod } = runOnce(namespace, `${OPS.instance}-restore`);
-    assert.deepEqual(claimsOf(pod), [`${OPS.instance}-backups`]);
+  it("admits restore Jobs made from both templates, the volume's and the bucket's (each runs on the backup volume)", () => {
+    for (const id of ["restore", "restore-s3"]) {
+      const { pod } = runOnce(namespace, `${OPS.instance}-${id}`);
+      assert.deepEqual(claimsOf(pod), [`${OPS.instance}-backups`], id);
+    }
   });
 
   it("creates the admin Job only after the post-deployment migration completed, and it completes", () => {
