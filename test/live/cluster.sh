@@ -197,7 +197,9 @@ EOF
   # is off (kwok's node has no kubelet to watch over).
   kubectl taint nodes live-node node.kubernetes.io/not-ready- >/dev/null 2>&1 || true
 
-  # Storage: a default StorageClass of pre-created volumes, which the PV controller binds.
+  # Storage: a default StorageClass of pre-created volumes, which the PV controller binds. Claims are retained
+  # (protected, Retain) for the whole run: each journey's instance keeps 4 or 5 (data, media, backups, search),
+  # so there are enough for every journey of the suite with room to spare.
   {
     cat <<EOF
 apiVersion: storage.k8s.io/v1
@@ -210,7 +212,7 @@ volumeBindingMode: Immediate
 reclaimPolicy: Retain
 allowVolumeExpansion: true
 EOF
-    for i in $(seq 1 48); do
+    for i in $(seq 1 64); do
       cat <<EOF
 ---
 apiVersion: v1
