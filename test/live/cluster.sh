@@ -198,8 +198,8 @@ EOF
   kubectl taint nodes live-node node.kubernetes.io/not-ready- >/dev/null 2>&1 || true
 
   # Storage: a default StorageClass of pre-created volumes, which the PV controller binds. Claims are retained
-  # (protected, Retain) for the whole run: each journey's instance keeps 4 or 5 (data, media, backups, search),
-  # so there are enough for every journey of the suite with room to spare.
+  # (protected, Retain) for the whole run: each journey's instance keeps 4 to 6 (data, media, backups, search,
+  # a Sentinel set's), so there are enough for every journey of the suite with room to spare.
   {
     cat <<EOF
 apiVersion: storage.k8s.io/v1
