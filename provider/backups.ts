@@ -26,7 +26,7 @@ import type { MastodonConfig } from "./args";
 import { BuildContext, childOpts } from "./context";
 import { POSTGRES_PORT, postgresqlHost } from "./database";
 import { POSTGRES_UID, containerResources, containerSecurityContext, podSecurityContext } from "./containers";
-import { componentLabels, selectorLabels } from "./names";
+import { STARTING_DEADLINE_SECONDS, componentLabels, selectorLabels } from "./names";
 import { PUBLIC_CIDRS, addressedServerPeers, cidrPeers, endpointPort } from "./network";
 import type { InstanceSecrets } from "./secrets";
 import { persistentVolumeClaim } from "./storage";
@@ -42,6 +42,11 @@ export const AWS_CONFIG_FILE = "/tmp/aws/config";
 /** The database and user of the embedded server (its image's POSTGRES_USER is a superuser). */
 export const EMBEDDED_DATABASE = "mastodon_production";
 export const EMBEDDED_USER = "mastodon";
+
+/** The backup CronJob's name (the alerts of metrics.ts select it by this name too). */
+export function backupCronJobName(instance: string): string {
+  return `${instance}-backup`;
+}
 
 /** A shell word in single quotes. */
 function quote(value: string): string {
@@ -350,13 +355,12 @@ export function postgresqlBackups(ctx: BuildContext, secretName: pulumi.Input<st
     // The dump first (an init container: the upload never starts after a failed dump), then the upload.
     ? jobSpec([s3Parts.awsCli("upload", uploadScript({ dir: BACKUP_DIR, retention: s3!.retention, target: s3Parts.target }))], [postgres("backup", backupScriptText)], [s3Parts.tmp])
     : jobSpec([postgres("backup", backupScriptText)]);
-  const cronJob = new k8s.batch.v1.CronJob(`${name}-backup`, {
-    metadata: { name: `${name}-backup`, namespace, labels },
+  const cronJob = new k8s.batch.v1.CronJob(backupCronJobName(name), {
+    metadata: { name: backupCronJobName(name), namespace, labels },
     spec: {
       schedule: backups.schedule,
       concurrencyPolicy: "Forbid",
-      // A run missed (controller down, node drained) still happens within the hour.
-      startingDeadlineSeconds: 3600,
+      startingDeadlineSeconds: STARTING_DEADLINE_SECONDS,
       successfulJobsHistoryLimit: 3,
       failedJobsHistoryLimit: 3,
       jobTemplate: { metadata: { labels }, spec: backupJob },

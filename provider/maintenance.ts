@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import type { MastodonConfig } from "./args";
 import { BuildContext, childOpts } from "./context";
-import { componentLabels, selectorLabels } from "./names";
+import { STARTING_DEADLINE_SECONDS, componentLabels, selectorLabels } from "./names";
 import { PUBLIC_CIDRS } from "./network";
 import { processEnv } from "./workloads/env";
 import { MastodonRuntime, mastodonPodTemplate } from "./workloads/mastodonPod";
@@ -34,6 +34,11 @@ export function maintenanceCommand(task: MaintenanceTaskId, days: number): strin
   return task === "media-remove"
     ? ["tootctl", "media", "remove", `--days=${days}`, concurrency]
     : ["tootctl", "preview_cards", "remove", `--days=${days}`, concurrency];
+}
+
+/** A maintenance CronJob's name (the alerts of metrics.ts select it by this name too). */
+export function maintenanceCronJobName(instance: string, task: MaintenanceTaskId): string {
+  return `${instance}-${task}`;
 }
 
 /** The tasks the config turns on, with their schedules and commands. */
@@ -61,14 +66,14 @@ export function maintenanceCronJobs(ctx: BuildContext, rt: MastodonRuntime, depe
     }, childOpts(ctx))]
     : [];
   return tasks.map(({ id, schedule, command }) => {
-    const fullName = `${name}-${id}`;
+    const fullName = maintenanceCronJobName(name, id);
     const labels = componentLabels(name, "maintenance", config.version.tag);
     return new k8s.batch.v1.CronJob(fullName, {
       metadata: { name: fullName, namespace, labels },
       spec: {
         schedule,
         concurrencyPolicy: "Forbid",
-        startingDeadlineSeconds: 3600,
+        startingDeadlineSeconds: STARTING_DEADLINE_SECONDS,
         successfulJobsHistoryLimit: 1,
         failedJobsHistoryLimit: 3,
         jobTemplate: {

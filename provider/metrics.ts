@@ -8,6 +8,7 @@
  * Here: the variables (the instance's env ConfigMap), a headless Service per process for Prometheus to discover
  * (port "metrics"), a NetworkPolicy that admits only the monitoring namespace, on those ports, and, only when asked,
  * a ServiceMonitor (the Prometheus Operator's CRD may be absent).
+ * The alerts on the backup and the cleanups are alerts.ts's.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

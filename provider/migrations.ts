@@ -38,6 +38,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MIGRATION_CONNECTIONS } from "./args";
 import { BuildContext, childOpts } from "./context";
 import { AdminParts, adminJob } from "./admin";
+import { jobAlerts, watchedCronJobs } from "./alerts";
 import { BackupParts, postgresqlBackups } from "./backups";
 import { postgresqlDirectHost } from "./database";
 import { maintenanceCronJobs } from "./maintenance";
@@ -141,6 +142,8 @@ export interface Operations {
   maintenance: k8s.batch.v1.CronJob[];
   admin?: AdminParts;
   metrics?: MetricsParts;
+  /** With `metrics.alerts`: the PrometheusRule on the scheduled CronJobs (alerts.ts). */
+  alerts?: k8s.apiextensions.CustomResource;
   /** The search index Job, with search on. */
   searchDeploy?: k8s.batch.v1.Job;
 }
@@ -149,7 +152,7 @@ export interface Operations {
  * The operations around the rollout, in their place in the order: backups once the embedded PostgreSQL (`server`)
  * is ready, whatever the rollout does; maintenance, the first admin and the search index after the post-deployment
  * migration (the index also after the embedded search server, `searchServer`); the metrics Services after the
- * processes they select.
+ * processes they select; the alerts on the CronJobs (names only: they await nothing).
  */
 export function operations(ctx: BuildContext, rt: MastodonRuntime, server: pulumi.Resource[] | undefined, processes: Rollout,
   searchServer: pulumi.Resource[] = []): Operations {
@@ -158,5 +161,6 @@ export function operations(ctx: BuildContext, rt: MastodonRuntime, server: pulum
   const admin = adminJob(ctx, rt, [processes.postMigrationJob]);
   const metrics = instanceMetrics(ctx, [processes.web.deployment, processes.streaming.deployment, ...processes.sidekiq]);
   const searchDeploy = searchDeployJob(ctx, rt, [processes.postMigrationJob, ...searchServer]);
-  return { backups, maintenance, admin, metrics, searchDeploy };
+  const alerts = jobAlerts(ctx, watchedCronJobs(ctx.config, backups !== undefined));
+  return { backups, maintenance, admin, metrics, alerts, searchDeploy };
 }

@@ -11,6 +11,12 @@ export const MEDIA_VOLUME_LABEL = `${LABEL_PREFIX}/media-volume`;
 export type Component = "web" | "streaming" | "sidekiq" | "db-migrate" | "postgresql" | "redis" | "redis-cache"
   | "backup" | "maintenance" | "admin" | "search" | "search-deploy" | "pgbouncer";
 
+/**
+ * How late a scheduled CronJob run may still start (a controller down, a node drained): the run still happens within
+ * the hour. The alerts (metrics.ts) count a run as overdue after it.
+ */
+export const STARTING_DEADLINE_SECONDS = 3600;
+
 /** The components that run Mastodon code (and so need the database, Redis and the secrets). */
 export const MASTODON_COMPONENTS: Component[] = ["web", "streaming", "sidekiq", "db-migrate", "maintenance", "admin", "search-deploy"];
 

@@ -92,6 +92,7 @@ function operationsFields(component: string) {
       monitoringNamespace: k8sName.default(DEFAULT_METRICS_NAMESPACE),
       detailed: z.boolean({ error: "true or false" }).default(false),
       serviceMonitor: z.boolean({ error: "true or false" }).default(false),
+      alerts: z.boolean({ error: "true or false" }).optional(),
     }).prefault({}),
   };
 }

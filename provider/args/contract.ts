@@ -638,6 +638,14 @@ export interface Metrics {
   detailed?: boolean;
   /** Create a ServiceMonitor (monitoring.coreos.com/v1: the Prometheus Operator's CRD must exist). Defaults to false. */
   serviceMonitor?: boolean;
+  /**
+   * Create a PrometheusRule (monitoring.coreos.com/v1: the Prometheus Operator's CRD must exist) alerting when the
+   * backup or a maintenance CronJob's last run failed, when a scheduled run did not start, and when
+   * kube-state-metrics reports nothing of the backup CronJob. The alerts read kube-state-metrics' CronJob series,
+   * not Mastodon's exporter: they need kube-state-metrics 2.x scraped by that Prometheus, and not `enabled`.
+   * Defaults to the value of `serviceMonitor`.
+   */
+  alerts?: boolean;
 }
 
 /** An OpenSearch or Elasticsearch server this component does not run (Mastodon's ES_* settings). */

@@ -134,7 +134,7 @@ function resolve(name: string, a: ParsedArgs) {
     },
     maintenance: { ...a.maintenance, resources: DEFAULT_RESOURCES.maintenance },
     admin: a.admin,
-    metrics: a.metrics,
+    metrics: { ...a.metrics, alerts: a.metrics.alerts ?? a.metrics.serviceMonitor },
     search: resolveSearch(name, a),
     /** Accepted but risky settings, logged by the component as warnings. */
     warnings: argsWarnings(a),

@@ -1,9 +1,9 @@
 /**
  * Validation of every Kubernetes object against the official OpenAPI schemas, through the
- * kubernetes-models packages (core API, cert-manager, Traefik, KEDA). The packages are ES modules
- * only: they are loaded with a native import(), which TypeScript's CommonJS output would
- * otherwise turn into require(). Validation is strict: a property no schema declares is an
- * error (see "Strictness" below). Custom resources no models package covers (CloudNativePG's)
+ * kubernetes-models packages (core API, cert-manager, Traefik, KEDA, the Prometheus Operator). The
+ * packages are ES modules only: they are loaded with a native import(), which TypeScript's CommonJS
+ * output would otherwise turn into require(). Validation is strict: a property no schema declares is
+ * an error (see "Strictness" below). Custom resources no models package covers (CloudNativePG's)
  * are validated against their CRDs' own schemas, copied under crds/ (see "CRDs" below).
  */
 import * as fs from "node:fs";
@@ -18,6 +18,7 @@ function modelPackage(group: string): string | undefined {
   if (group === "cert-manager.io" || group === "acme.cert-manager.io") return "@kubernetes-models/cert-manager";
   if (group === "traefik.io") return "@kubernetes-models/traefik";
   if (group === "keda.sh") return "@kubernetes-models/keda";
+  if (group === "monitoring.coreos.com") return "@kubernetes-models/prometheus-operator";
   return undefined;
 }
 

@@ -59,7 +59,8 @@ describe("metrics", () => {
     assert.deepEqual(monitor.spec.selector.matchLabels, { "app.kubernetes.io/instance": "social", [METRICS_LABEL]: "true" });
     assert.deepEqual(monitor.spec.namespaceSelector, { matchNames: ["social"] });
     assert.deepEqual(monitor.spec.endpoints, [{ port: "metrics", path: "/metrics", interval: "30s" }]);
-    assert.deepEqual(await schemaErrors(withMonitor.resources.filter((r) => r.type !== SERVICE_MONITOR)), []);
+    // The ServiceMonitor too, against the Prometheus Operator's schema.
+    assert.deepEqual(await schemaErrors(withMonitor.resources), []);
   });
 
   it("add the detailed metrics only when asked", async () => {
