@@ -445,10 +445,10 @@ export function restoreCommand(name: string, namespace: pulumi.Input<string>): p
 /**
  * What makes a restored database readable, as the `secrets` input takes it (JSON): SECRET_KEY_BASE, OTP_SECRET, the
  * VAPID keys, the Active Record encryption keys, and the passwords of the servers the component runs (the embedded
- * ones, CloudNativePG's database owner). A Pulumi secret: read it with
+ * ones, CloudNativePG's database owner and, with `superuserAccess`, its superuser). A Pulumi secret: read it with
  * `pulumi stack output --show-secrets secretsExport` and keep it with the dumps, apart from them.
  */
-export function secretsExport(secrets: InstanceSecrets, runs: { postgresql: boolean; redis: boolean }): pulumi.Output<string> {
+export function secretsExport(secrets: InstanceSecrets, runs: { postgresql: boolean; postgresqlSuperuser: boolean; redis: boolean }): pulumi.Output<string> {
   const values: Record<string, pulumi.Output<string> | undefined> = {
     secretKeyBase: secrets.secretKeyBase,
     otpSecret: secrets.otpSecret,
@@ -458,6 +458,7 @@ export function secretsExport(secrets: InstanceSecrets, runs: { postgresql: bool
     activeRecordEncryptionDeterministicKey: secrets.activeRecordEncryptionDeterministicKey,
     activeRecordEncryptionKeyDerivationSalt: secrets.activeRecordEncryptionKeyDerivationSalt,
     postgresqlPassword: runs.postgresql ? secrets.postgresqlPassword : undefined,
+    postgresqlSuperuserPassword: runs.postgresqlSuperuser ? secrets.postgresqlSuperuserPassword : undefined,
     redisPassword: runs.redis ? secrets.redisPassword : undefined,
   };
   const given = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Record<string, pulumi.Output<string>>;

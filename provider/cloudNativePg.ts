@@ -5,8 +5,11 @@
  *   - `${name}-postgresql`, a `Cluster`: `instances` PostgreSQL pods (one primary, streaming replicas, automatic
  *     failover; CloudNativePG makes their PodDisruptionBudgets), each on a claim of its own, max_connections from the
  *     connection budget, the database `mastodon_production` owned by `mastodon` whose password is the instance's
- *     stable `postgresqlPassword` (the `-app` Secret, kubernetes.io/basic-auth). The superuser keeps no password
- *     (CloudNativePG's default): administer through `kubectl exec` on the primary. The object is protected and
+ *     stable `postgresqlPassword` (the `-app` Secret, kubernetes.io/basic-auth). The superuser `postgres` keeps no
+ *     password (CloudNativePG's default: administer through `kubectl exec` on the primary) unless `superuserAccess`
+ *     is set: then the Cluster names as its `superuserSecret` the `-superuser` Secret (kubernetes.io/basic-auth,
+ *     `postgres` and the stable `postgresqlSuperuserPassword`), which exists either way so that the password
+ *     outlives a switch of access off and on. The object is protected and
  *     retained, and nothing in it depends on Mastodon's version. The engine waits for its Ready condition, so the
  *     pre-deployment migration starts on a running primary.
  *   - `${name}-pgbouncer`, an optional `Pooler` (PgBouncer, transaction mode) in front of the primary, whose Service
@@ -43,26 +46,35 @@ export const CNPG_OPERATOR_POD_LABELS = { "app.kubernetes.io/name": "cloudnative
 const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 /** Keys of the backup credentials Secret. */
 const BACKUP_KEYS = { accessKeyId: "ACCESS_KEY_ID", secretAccessKey: "ACCESS_SECRET_KEY" };
+/** PostgreSQL's superuser, which CloudNativePG's superuserSecret must name. */
+const SUPERUSER = "postgres";
 
 export interface CloudNativePgParts {
   cluster: k8s.apiextensions.CustomResource;
   pooler?: k8s.apiextensions.CustomResource;
   scheduledBackup?: k8s.apiextensions.CustomResource;
   appSecret: k8s.core.v1.Secret;
+  superuserSecret: k8s.core.v1.Secret;
   policies: k8s.networking.v1.NetworkPolicy[];
 }
 
-/** The Cluster's spec: pure, so tests read it directly. `appSecretName` holds the owner's credentials. */
-export function cloudNativePgClusterSpec(config: MastodonConfig, appSecretName: pulumi.Input<string>, backupSecretName?: pulumi.Input<string>) {
+/**
+ * The Cluster's spec: pure, so tests read it directly. `secrets` names the Secrets: the owner's credentials, the
+ * superuser's (named only with `superuserAccess`), the object store's.
+ */
+export function cloudNativePgClusterSpec(config: MastodonConfig, secrets: { app: pulumi.Input<string>; superuser: pulumi.Input<string>; backup?: pulumi.Input<string> }) {
   const pg = config.postgresql;
   const cnpg = pg.cloudNativePG!;
   const backup = cnpg.backup;
+  const backupSecretName = secrets.backup;
   return {
     instances: cnpg.instances,
     imageName: pg.image,
     postgresql: { parameters: { max_connections: String(pg.maxConnections) } },
-    bootstrap: { initdb: { database: EMBEDDED_DATABASE, owner: EMBEDDED_USER, secret: { name: appSecretName } } },
-    enableSuperuserAccess: false,
+    bootstrap: { initdb: { database: EMBEDDED_DATABASE, owner: EMBEDDED_USER, secret: { name: secrets.app } } },
+    // Off, CloudNativePG sets the superuser's password to NULL (and would ignore a superuserSecret).
+    enableSuperuserAccess: cnpg.superuserAccess,
+    ...(cnpg.superuserAccess ? { superuserSecret: { name: secrets.superuser } } : {}),
     storage: { size: pg.storageSize, ...(pg.storageClassName ? { storageClass: pg.storageClassName } : {}) },
     resources: containerResources(pg.resources),
     // Replicas on other nodes than the primary when the cluster has them.
@@ -146,7 +158,7 @@ export function cloudNativePgNetworkPolicySpecs(config: MastodonConfig): Record<
 }
 
 /** The Cluster, its Secrets, the optional Pooler and ScheduledBackup, and their NetworkPolicies. */
-export function cloudNativePgCluster(ctx: BuildContext, password: pulumi.Output<string>): CloudNativePgParts {
+export function cloudNativePgCluster(ctx: BuildContext, password: pulumi.Output<string>, superuserPassword: pulumi.Output<string>): CloudNativePgParts {
   const { name, namespace, config } = ctx;
   const cnpg = config.postgresql.cloudNativePG!;
   const clusterName = cloudNativePgClusterName(name);
@@ -165,6 +177,16 @@ export function cloudNativePgCluster(ctx: BuildContext, password: pulumi.Output<
     type: "kubernetes.io/basic-auth",
     stringData: { username: EMBEDDED_USER, password: pulumi.secret(password) },
   }, childOpts(ctx, kept));
+  // The superuser's, as CloudNativePG reads it: username `postgres`. It exists whatever `superuserAccess` says, and is
+  // kept like the owner's: the Cluster names it only while access is on (CloudNativePG ignores it otherwise and sets
+  // the superuser's password to NULL), so switching access on and off only changes the Cluster, the password stays
+  // the same, and no copy left behind blocks a later creation (the provider refuses to create an object that exists;
+  // CloudNativePG deletes only the superuser Secrets it made itself, which carry its owner reference).
+  const superuserSecret = new k8s.core.v1.Secret(`${clusterName}-superuser`, {
+    metadata: { name: `${clusterName}-superuser`, namespace, labels },
+    type: "kubernetes.io/basic-auth",
+    stringData: { username: SUPERUSER, password: pulumi.secret(superuserPassword) },
+  }, childOpts(ctx, kept));
   const backupSecret = cnpg.backup ? new k8s.core.v1.Secret(`${clusterName}-backup`, {
     metadata: { name: `${clusterName}-backup`, namespace, labels },
     type: "Opaque",
@@ -174,7 +196,7 @@ export function cloudNativePgCluster(ctx: BuildContext, password: pulumi.Output<
     },
   }, childOpts(ctx, kept)) : undefined;
 
-  const spec = cloudNativePgClusterSpec(config, appSecret.metadata.name, backupSecret?.metadata.name);
+  const spec = cloudNativePgClusterSpec(config, { app: appSecret.metadata.name, superuser: superuserSecret.metadata.name, backup: backupSecret?.metadata.name });
   const cluster = new k8s.apiextensions.CustomResource(clusterName, {
     apiVersion: CNPG_API_VERSION,
     kind: "Cluster",
@@ -188,7 +210,7 @@ export function cloudNativePgCluster(ctx: BuildContext, password: pulumi.Output<
     // Another image (a PostgreSQL update) only once the version record allows the change.
     spec: { ...spec, imageName: afterVersionCheck(ctx, spec.imageName) },
   }, childOpts(ctx, {
-    dependsOn: [...policies, appSecret, ...(backupSecret ? [backupSecret] : [])],
+    dependsOn: [...policies, appSecret, superuserSecret, ...(backupSecret ? [backupSecret] : [])],
     // The data: never replaced nor deleted by the engine; kept in the cluster if the stack goes.
     protect: true,
     retainOnDelete: true,
@@ -217,5 +239,5 @@ export function cloudNativePgCluster(ctx: BuildContext, password: pulumi.Output<
     },
   }, childOpts(ctx, { dependsOn: [cluster] })) : undefined;
 
-  return { cluster, pooler, scheduledBackup, appSecret, policies };
+  return { cluster, pooler, scheduledBackup, appSecret, superuserSecret, policies };
 }

@@ -87,7 +87,7 @@ export class MastodonCluster extends pulumi.ComponentResource {
     // Data tier and secrets: nothing here depends on the version.
     const secrets = mastodonSecrets(name, config, this);
     const postgresql = config.postgresql.embedded ? embeddedPostgresql(ctx, secrets.postgresqlPassword) : undefined;
-    const cloudNativePg = config.postgresql.cloudNativePG ? cloudNativePgCluster(ctx, secrets.postgresqlPassword) : undefined;
+    const cloudNativePg = config.postgresql.cloudNativePG ? cloudNativePgCluster(ctx, secrets.postgresqlPassword, secrets.postgresqlSuperuserPassword!) : undefined;
     const redis = !config.redis.embedded ? undefined
       : config.redis.sentinel ? sentinelRedis(ctx, secrets.redisPassword!) : embeddedRedis(ctx, secrets.redisPassword!);
     const redisCache = secrets.redisCachePassword ? cacheRedis(ctx, secrets.redisCachePassword) : undefined;
@@ -167,7 +167,11 @@ export class MastodonCluster extends pulumi.ComponentResource {
     this.adminCommand = pulumi.interpolate`kubectl --namespace ${namespace} exec deployment/${processes.web.deployment.metadata.name} -- sh -c 'tootctl accounts create owner --email owner@${config.domain} --confirmed --role Owner && tootctl accounts approve owner'`;
     this.adminPassword = ops.admin ? ops.admin.password : pulumi.secret("");
     this.restoreCommand = ops.backups ? restoreCommand(name, namespace) : pulumi.output("");
-    this.secretsExport = secretsExport(secrets, { postgresql: config.postgresql.external === undefined, redis: config.redis.embedded });
+    this.secretsExport = secretsExport(secrets, {
+      postgresql: config.postgresql.external === undefined,
+      postgresqlSuperuser: config.postgresql.cloudNativePG?.superuserAccess ?? false,
+      redis: config.redis.embedded,
+    });
     this.registerOutputs({
       url: this.url,
       namespace: this.namespace,

@@ -18,6 +18,8 @@ export interface InstanceSecrets {
   activeRecordEncryptionKeyDerivationSalt: pulumi.Output<string>;
   /** Undefined for an external PostgreSQL (its password comes from the args). */
   postgresqlPassword: pulumi.Output<string>;
+  /** CloudNativePG's superuser `postgres`: defined in that mode only. */
+  postgresqlSuperuserPassword?: pulumi.Output<string>;
   /** Undefined when there is no password (external Redis without one). */
   redisPassword?: pulumi.Output<string>;
   /** The cache Redis's password, when the instance runs one. */
@@ -78,6 +80,10 @@ export function mastodonSecrets(name: string, config: MastodonConfig, parent: pu
     postgresqlPassword: config.postgresql.external
       ? pulumi.secret(config.postgresql.external.password)
       : alnum32("postgresql-password", supplied.postgresqlPassword),
+    // In CloudNativePG mode whether or not the superuser may log in, so that the password outlives a switch.
+    postgresqlSuperuserPassword: config.postgresql.cloudNativePG
+      ? alnum32("postgresql-superuser-password", supplied.postgresqlSuperuserPassword)
+      : undefined,
     redisPassword: external
       ? external.password === undefined ? undefined : pulumi.secret(external.password)
       : alnum32("redis-password", supplied.redisPassword),

@@ -143,6 +143,7 @@ export function argsObject(name: string) {
       apiServerCidrs: z.array(z.string({ error: "a CIDR such as 192.168.1.10/32" }).refine(cidr, { error: "a CIDR such as 192.168.1.10/32" }), { error: "a list of CIDRs" })
         .min(1, { error: "the API server's addresses (e.g. the k3s server node's IP/32): CloudNativePG's pods must reach the API" }),
       operatorNamespace: k8sName.default("cnpg-system"),
+      superuserAccess: z.boolean({ error: "true or false" }).default(false),
       pooler: strict({
         enabled: z.boolean({ error: "true or false" }).default(false),
         instances: wholeNumber("a whole number of PgBouncer pods", 1, 9).default(2),
@@ -241,6 +242,7 @@ export function argsObject(name: string) {
     activeRecordEncryptionDeterministicKey: secret("secrets.activeRecordEncryptionDeterministicKey"),
     activeRecordEncryptionKeyDerivationSalt: secret("secrets.activeRecordEncryptionKeyDerivationSalt"),
     postgresqlPassword: secret("secrets.postgresqlPassword"),
+    postgresqlSuperuserPassword: secret("secrets.postgresqlSuperuserPassword"),
     redisPassword: secret("secrets.redisPassword"),
     adminPassword: deferrable(component, "secrets.adminPassword", z.string({ error: "a password of 8 to 72 characters (Mastodon's rule)" })
       .min(8, { error: "a password of 8 to 72 characters (Mastodon's rule)" }).max(72, { error: "a password of 8 to 72 characters (Mastodon's rule)" })).optional(),

@@ -104,6 +104,16 @@ export interface CloudNativePg {
   apiServerCidrs: string[];
   /** Namespace of the CloudNativePG operator, whose pods reach the instances (8000, 5432). Defaults to "cnpg-system". */
   operatorNamespace?: string;
+  /**
+   * Let the superuser `postgres` log in with a password: the Cluster names as its `superuserSecret` the Secret
+   * `<name>-postgresql-superuser` (kubernetes.io/basic-auth, `postgres` and the stable
+   * `secrets.postgresqlSuperuserPassword`), and CloudNativePG sets that password on the server. The Secret exists
+   * either way (ignored while this is false), so the password stays the same across a switch off and on (off,
+   * CloudNativePG sets it to NULL). The NetworkPolicies still admit only Mastodon's pods: connect through
+   * `kubectl port-forward`. Defaults to false: the superuser has no password (CloudNativePG's default), administer
+   * through `kubectl exec` on the primary.
+   */
+  superuserAccess?: boolean;
   /** PgBouncer in front of the primary. Defaults to none: every process connects to the primary. */
   pooler?: CloudNativePgPooler;
   /** Continuous backup to object storage. Defaults to none. */
@@ -372,6 +382,12 @@ export interface MastodonSecrets {
    * mastodon first, then change this. Defaults to 32 random characters, generated once.
    */
   postgresqlPassword?: pulumi.Input<string>;
+  /**
+   * Password of CloudNativePG's superuser `postgres`, in the Cluster's `-superuser` Secret; only with
+   * `postgresql.cloudNativePG.superuserAccess` true (refused otherwise, where it would have no use). CloudNativePG
+   * sets it on the server, again when it changes. Defaults to 32 random characters, generated once.
+   */
+  postgresqlSuperuserPassword?: pulumi.Input<string>;
   /** Password of the embedded Redis. Defaults to 32 random characters, generated once. */
   redisPassword?: pulumi.Input<string>;
   /**

@@ -138,6 +138,10 @@ export function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
   if (cnpg && a.postgresql.external) {
     issue(ctx, ["postgresql", "cloudNativePG"], "{...}", "nothing while postgresql.external is set: PostgreSQL is either external or run by CloudNativePG");
   }
+  if (a.secrets.postgresqlSuperuserPassword !== undefined && !cnpg?.superuserAccess) {
+    issue(ctx, ["secrets", "postgresqlSuperuserPassword"], "[secret]",
+      "nothing unless postgresql.cloudNativePG.superuserAccess is true: it is the password of CloudNativePG's superuser `postgres`, which otherwise has none");
+  }
   embeddedOnly("redis", ["image", "persistence", "storageSize", "storageClassName", "sentinel"]);
   redisSentinelRules(a, version, ctx);
   // Embedded servers from another image: pinned, and recent enough for this Mastodon version.

@@ -11,6 +11,7 @@ import { KIND, Stack, deploy, valueOf } from "../harness/stack";
 const CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster";
 const POOLER = "kubernetes:postgresql.cnpg.io/v1:Pooler";
 const SCHEDULED_BACKUP = "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup";
+const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
 const API_SERVER = ["192.168.1.10/32"];
 
 const cnpgArgs = (cloudNativePG: Record<string, unknown> = {}, rest: Partial<MastodonClusterArgs> = {}): MastodonClusterArgs => ({
@@ -79,6 +80,17 @@ describe("PostgreSQL on CloudNativePG", () => {
       assert.equal(secret.inputs.stringData.password, envSecret.inputs.stringData.DB_PASS);
       // Kept with the other secrets a restore needs.
       assert.equal(JSON.parse(secretsExport).postgresqlPassword, secret.inputs.stringData.password);
+    });
+
+    it("gives the superuser no password by default: the Cluster names no superuser Secret, and none is exported", () => {
+      const spec = cluster().inputs.spec;
+      assert.equal(spec.enableSuperuserAccess, false);
+      assert.equal(spec.superuserSecret, undefined);
+      assert.equal(JSON.parse(secretsExport).postgresqlSuperuserPassword, undefined);
+      // The Secret waits, unnamed, so that switching access on later keeps one password (see below).
+      const secret = stack.get(KIND.Secret, "social-postgresql-superuser");
+      assert.equal(secret.inputs.stringData.username, "postgres");
+      assert.equal(secret.retainOnDelete, true);
     });
 
     it("protects and retains the Cluster and waits for it to be Ready", () => {
@@ -203,11 +215,67 @@ describe("PostgreSQL on CloudNativePG", () => {
     });
   });
 
-  it("never changes the Cluster, its Secret or the Pooler when Mastodon's version changes", async () => {
-    const args = (version: string) => cnpgArgs({ pooler: { enabled: true } }, { version });
+  describe("with superuser access", () => {
+    let stack: Stack;
+    let secretsExport: string;
+    before(async () => {
+      const deployed = await deploy(cnpgArgs({ superuserAccess: true }));
+      stack = deployed.stack;
+      secretsExport = await valueOf(deployed.cluster.secretsExport);
+    });
+
+    it("names a basic-auth Secret of postgres and the stable superuser password as the Cluster's superuserSecret", () => {
+      const spec = stack.get(CLUSTER, "social-postgresql").inputs.spec;
+      const secret = stack.get(KIND.Secret, "social-postgresql-superuser");
+      assert.equal(spec.enableSuperuserAccess, true);
+      assert.deepEqual(spec.superuserSecret, { name: secret.state.metadata.name });
+      assert.equal(secret.state.metadata.name, "social-postgresql-superuser");
+      assert.equal(secret.inputs.type, "kubernetes.io/basic-auth");
+      assert.deepEqual(Object.keys(secret.inputs.stringData).sort(), ["password", "username"]);
+      assert.equal(secret.inputs.stringData.username, "postgres");
+      assert.ok(secret.secretInputPaths.includes("stringData.password") || secret.secretInputPaths.includes("stringData"), `not secret: ${secret.secretInputPaths}`);
+      const generated = stack.get(RANDOM_PASSWORD, "social-postgresql-superuser-password");
+      assert.equal(secret.inputs.stringData.password, generated.state.result);
+      assert.notEqual(secret.inputs.stringData.password, stack.get(KIND.Secret, "social-postgresql-app").inputs.stringData.password);
+      // Kept with the retained Cluster, which goes on reading it; created before the Cluster names it.
+      assert.equal(secret.retainOnDelete, true);
+      assert.ok(stack.get(CLUSTER, "social-postgresql").dependencies.includes(secret.urn));
+      assert.equal(JSON.parse(secretsExport).postgresqlSuperuserPassword, secret.inputs.stringData.password);
+    });
+
+    it("takes a supplied superuser password", async () => {
+      const { stack: given } = await deploy(cnpgArgs({ superuserAccess: true }, { secrets: { postgresqlSuperuserPassword: "given-superuser-password" } }));
+      assert.equal(given.get(KIND.Secret, "social-postgresql-superuser").inputs.stringData.password, "given-superuser-password");
+      assert.equal(given.find(RANDOM_PASSWORD, "social-postgresql-superuser-password"), undefined);
+    });
+
+    it("passes the CRD's schema and the policy pack", async () => {
+      assert.deepEqual(await schemaErrors(stack.resources), []);
+      assert.deepEqual(findings(stack.resources), []);
+    });
+  });
+
+  it("keeps the superuser's Secret and password when access is switched on or off: only the Cluster changes", async () => {
+    const off = (await deploy(cnpgArgs({}))).stack;
+    const on = (await deploy(cnpgArgs({ superuserAccess: true }))).stack;
+    assert.deepEqual(on.get(KIND.Secret, "social-postgresql-superuser").inputs, off.get(KIND.Secret, "social-postgresql-superuser").inputs);
+    assert.deepEqual(on.get(RANDOM_PASSWORD, "social-postgresql-superuser-password").inputs, off.get(RANDOM_PASSWORD, "social-postgresql-superuser-password").inputs);
+    assert.notDeepEqual(on.get(CLUSTER, "social-postgresql").inputs.spec, off.get(CLUSTER, "social-postgresql").inputs.spec);
+  });
+
+  it("creates no superuser password outside CloudNativePG", async () => {
+    const { stack: embedded, cluster } = await deploy({ domain: "social.example" });
+    assert.equal(embedded.find(RANDOM_PASSWORD, "social-postgresql-superuser-password"), undefined);
+    assert.equal(embedded.find(KIND.Secret, "social-postgresql-superuser"), undefined);
+    assert.equal(JSON.parse(await valueOf(cluster.secretsExport)).postgresqlSuperuserPassword, undefined);
+  });
+
+  it("never changes the Cluster, its Secrets or the Pooler when Mastodon's version changes", async () => {
+    const args = (version: string) => cnpgArgs({ pooler: { enabled: true }, superuserAccess: true }, { version });
     const before = (await deploy(args("v4.5.2"))).stack;
     const after = (await deploy(args("v4.6.6"))).stack;
-    for (const [type, name] of [[CLUSTER, "social-postgresql"], [POOLER, "social-pgbouncer"], [KIND.Secret, "social-postgresql-app"]]) {
+    for (const [type, name] of [[CLUSTER, "social-postgresql"], [POOLER, "social-pgbouncer"], [KIND.Secret, "social-postgresql-app"],
+      [KIND.Secret, "social-postgresql-superuser"], [RANDOM_PASSWORD, "social-postgresql-superuser-password"]]) {
       assert.deepEqual(after.get(type, name).inputs, before.get(type, name).inputs, `${name} changed`);
     }
   });
@@ -225,6 +293,15 @@ describe("PostgreSQL on CloudNativePG", () => {
     it("an image older than the version's minimum", () => {
       assert.match(refusal(cnpgArgs({}, { postgresql: { image: "ghcr.io/cloudnative-pg/postgresql:13.20-system-trixie" } })),
         /postgresql\.image: .*expected PostgreSQL 14 or later/);
+    });
+
+    it("a superuser password with no use: outside CloudNativePG, or while superuserAccess is off", () => {
+      const secrets = { postgresqlSuperuserPassword: "superuser-password" };
+      assert.match(refusal({ domain: "social.example", secrets }),
+        /secrets\.postgresqlSuperuserPassword: .*expected nothing unless postgresql\.cloudNativePG\.superuserAccess is true/);
+      assert.match(refusal(cnpgArgs({}, { secrets })), /secrets\.postgresqlSuperuserPassword: .*superuserAccess is true/);
+      assert.match(refusal(cnpgArgs({ superuserAccess: "yes" }, {})), /postgresql\.cloudNativePG\.superuserAccess: .*true or false/);
+      assert.doesNotThrow(() => parseArgs("social", cnpgArgs({ superuserAccess: true }, { secrets })));
     });
 
     it("no API server address", () => {
@@ -249,6 +326,8 @@ describe("PostgreSQL on CloudNativePG", () => {
     assert.deepEqual(await objectErrors(cluster), []);
     assert.deepEqual(await objectErrors({ ...cluster, spec: { instances: "3" } }), ["Cluster pg: spec.instances must be integer"]);
     assert.deepEqual(await objectErrors({ ...cluster, spec: { instances: 1, storage: { size: "1Gi", sise: "2Gi" } } }), ["Cluster pg: unknown field spec.storage.sise"]);
+    assert.deepEqual(await objectErrors({ ...cluster, spec: { instances: 1, enableSuperuserAccess: true, superuserSecret: { name: "pg-superuser" } } }), []);
+    assert.match((await objectErrors({ ...cluster, spec: { instances: 1, superuserSecret: { secretName: "pg-superuser" } } })).join("\n"), /superuserSecret/);
     assert.deepEqual(await objectErrors({ ...cluster, metadata: { name: "pg", labels: { a: 1 } } }), ["Cluster pg: metadata.data/labels/a must be string"]);
     const pooler = { apiVersion: "postgresql.cnpg.io/v1", kind: "Pooler", metadata: { name: "pool" }, spec: { cluster: { name: "pg" }, pgbouncer: { poolMode: "txn" } } };
     assert.match((await objectErrors(pooler)).join("\n"), /spec\.pgbouncer\.poolMode must be equal to one of the allowed values/);

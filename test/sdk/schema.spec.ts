@@ -60,6 +60,7 @@ const EXPECTED_SECRETS = [
   "MastodonSecrets.adminPassword",
   "MastodonSecrets.otpSecret",
   "MastodonSecrets.postgresqlPassword",
+  "MastodonSecrets.postgresqlSuperuserPassword",
   "MastodonSecrets.redisPassword",
   "MastodonSecrets.secretKeyBase",
   "MastodonSecrets.vapidPrivateKey",
