@@ -445,7 +445,7 @@ export function restoreCommand(name: string, namespace: pulumi.Input<string>): p
 /**
  * What makes a restored database readable, as the `secrets` input takes it (JSON): SECRET_KEY_BASE, OTP_SECRET, the
  * VAPID keys, the Active Record encryption keys, and the passwords of the servers the component runs (the embedded
- * ones, CloudNativePG's database owner and, with `superuserAccess`, its superuser). A Pulumi secret: read it with
+ * ones, CloudNativePG's database owner and superuser). A Pulumi secret: read it with
  * `pulumi stack output --show-secrets secretsExport` and keep it with the dumps, apart from them.
  */
 export function secretsExport(secrets: InstanceSecrets, runs: { postgresql: boolean; postgresqlSuperuser: boolean; redis: boolean }): pulumi.Output<string> {

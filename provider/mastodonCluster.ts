@@ -169,7 +169,7 @@ export class MastodonCluster extends pulumi.ComponentResource {
     this.restoreCommand = ops.backups ? restoreCommand(name, namespace) : pulumi.output("");
     this.secretsExport = secretsExport(secrets, {
       postgresql: config.postgresql.external === undefined,
-      postgresqlSuperuser: config.postgresql.cloudNativePG?.superuserAccess ?? false,
+      postgresqlSuperuser: config.postgresql.cloudNativePG !== undefined,
       redis: config.redis.embedded,
     });
     this.registerOutputs({

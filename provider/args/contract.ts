@@ -384,8 +384,9 @@ export interface MastodonSecrets {
   postgresqlPassword?: pulumi.Input<string>;
   /**
    * Password of CloudNativePG's superuser `postgres`, in the Cluster's `-superuser` Secret; only with
-   * `postgresql.cloudNativePG.superuserAccess` true (refused otherwise, where it would have no use). CloudNativePG
-   * sets it on the server, again when it changes. Defaults to 32 random characters, generated once.
+   * `postgresql.cloudNativePG` (refused otherwise). CloudNativePG sets it on the server while
+   * `postgresql.cloudNativePG.superuserAccess` is true (again when it changes), and ignores it otherwise. Defaults to
+   * 32 random characters, generated once.
    */
   postgresqlSuperuserPassword?: pulumi.Input<string>;
   /** Password of the embedded Redis. Defaults to 32 random characters, generated once. */

@@ -138,9 +138,9 @@ export function crossFieldRules(a: ParsedArgs, ctx: z.RefinementCtx) {
   if (cnpg && a.postgresql.external) {
     issue(ctx, ["postgresql", "cloudNativePG"], "{...}", "nothing while postgresql.external is set: PostgreSQL is either external or run by CloudNativePG");
   }
-  if (a.secrets.postgresqlSuperuserPassword !== undefined && !cnpg?.superuserAccess) {
+  if (a.secrets.postgresqlSuperuserPassword !== undefined && !cnpg) {
     issue(ctx, ["secrets", "postgresqlSuperuserPassword"], "[secret]",
-      "nothing unless postgresql.cloudNativePG.superuserAccess is true: it is the password of CloudNativePG's superuser `postgres`, which otherwise has none");
+      "nothing unless postgresql.cloudNativePG is set: it is the password of CloudNativePG's superuser `postgres`, whose Secret only that mode has");
   }
   embeddedOnly("redis", ["image", "persistence", "storageSize", "storageClassName", "sentinel"]);
   redisSentinelRules(a, version, ctx);

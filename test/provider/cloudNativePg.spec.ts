@@ -82,15 +82,15 @@ describe("PostgreSQL on CloudNativePG", () => {
       assert.equal(JSON.parse(secretsExport).postgresqlPassword, secret.inputs.stringData.password);
     });
 
-    it("gives the superuser no password by default: the Cluster names no superuser Secret, and none is exported", () => {
+    it("gives the superuser no password by default: the Cluster names no superuser Secret", () => {
       const spec = cluster().inputs.spec;
       assert.equal(spec.enableSuperuserAccess, false);
       assert.equal(spec.superuserSecret, undefined);
-      assert.equal(JSON.parse(secretsExport).postgresqlSuperuserPassword, undefined);
       // The Secret waits, unnamed, so that switching access on later keeps one password (see below).
       const secret = stack.get(KIND.Secret, "social-postgresql-superuser");
       assert.equal(secret.inputs.stringData.username, "postgres");
       assert.equal(secret.retainOnDelete, true);
+      assert.equal(JSON.parse(secretsExport).postgresqlSuperuserPassword, secret.inputs.stringData.password);
     });
 
     it("protects and retains the Cluster and waits for it to be Ready", () => {
@@ -295,12 +295,14 @@ describe("PostgreSQL on CloudNativePG", () => {
         /postgresql\.image: .*expected PostgreSQL 14 or later/);
     });
 
-    it("a superuser password with no use: outside CloudNativePG, or while superuserAccess is off", () => {
+    it("a superuser password outside CloudNativePG, which has no superuser Secret", () => {
       const secrets = { postgresqlSuperuserPassword: "superuser-password" };
       assert.match(refusal({ domain: "social.example", secrets }),
-        /secrets\.postgresqlSuperuserPassword: .*expected nothing unless postgresql\.cloudNativePG\.superuserAccess is true/);
-      assert.match(refusal(cnpgArgs({}, { secrets })), /secrets\.postgresqlSuperuserPassword: .*superuserAccess is true/);
+        /secrets\.postgresqlSuperuserPassword: .*expected nothing unless postgresql\.cloudNativePG is set/);
+      assert.match(refusal({ domain: "social.example", secrets, postgresql: { external: { host: "pg.db", password: "x" } } }), /secrets\.postgresqlSuperuserPassword: /);
       assert.match(refusal(cnpgArgs({ superuserAccess: "yes" }, {})), /postgresql\.cloudNativePG\.superuserAccess: .*true or false/);
+      // Waiting in the Secret while access is off.
+      assert.doesNotThrow(() => parseArgs("social", cnpgArgs({}, { secrets })));
       assert.doesNotThrow(() => parseArgs("social", cnpgArgs({ superuserAccess: true }, { secrets })));
     });
 
