@@ -42,6 +42,7 @@ export function instanceSecrets(): Record<string, string> {
     arDeterministicKey: alnum(),
     arKeyDerivationSalt: alnum(),
     postgresqlPassword: alnum(),
+    postgresqlSuperuserPassword: alnum(),
     redisPassword: alnum(),
   };
 }

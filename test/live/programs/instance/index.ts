@@ -45,6 +45,8 @@ export function liveInstance(name: string, domain: string): MastodonCluster {
       activeRecordEncryptionDeterministicKey: secret("arDeterministicKey"),
       activeRecordEncryptionKeyDerivationSalt: secret("arKeyDerivationSalt"),
       postgresqlPassword: secret("postgresqlPassword"),
+      // Only CloudNativePG has a superuser Secret (elsewhere the input is refused).
+      postgresqlSuperuserPassword: config.getObject<MastodonClusterArgs["postgresql"]>("postgresql")?.cloudNativePG ? secret("postgresqlSuperuserPassword") : undefined,
       redisPassword: secret("redisPassword"),
       adminPassword: config.getSecret("adminPassword"),
     },
