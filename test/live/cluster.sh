@@ -169,9 +169,12 @@ EOF
       [[ -f "$kwok_dir/kustomize/stage/$f" ]] && { cat "$kwok_dir/kustomize/stage/$f"; echo "---"; }
     done
     cat "$HERE/kwok-stages.yaml"
+    # kwok's pod stages wait 1 s plus a random jitter of up to 5 s at each step (created, init containers,
+    # ready, complete): realistic spread the suite does not need, and 3 s on average per step of every
+    # chain of awaited pods. Each step waits its 1 s, no more: the same order, faster and repeatable.
     for f in "$kwok_dir"/kustomize/stage/pod/general/*.yaml; do
       case "$(basename "$f")" in kustomization.yaml) continue ;; esac
-      cat "$f"
+      sed 's/^\(    jitterDurationMilliseconds:\) 5000$/\1 1000/' "$f"
       echo "---"
     done
   } >"$DIR/kwok-config.yaml"
