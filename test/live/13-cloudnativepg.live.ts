@@ -4,10 +4,11 @@
  *
  * - Without CloudNativePG's Cluster CRD, `pulumi up` fails naming the missing kind, and no Mastodon process or
  *   migration Job has been created.
- * - With the CRDs (cluster.sh loads them from CloudNativePG's module), the API server accepts the Cluster, the
- *   Pooler and the ScheduledBackup as the component writes them, and the deploy completes.
- * - A version change of Mastodon leaves the Cluster, the Pooler and the owner's Secret untouched (same UID,
- *   generation and resourceVersion).
+ * - With the CRDs (cluster.sh loads them from CloudNativePG's module), the API server accepts the Cluster (with
+ *   superuser access, naming the superuser's Secret), the Pooler and the ScheduledBackup as the component writes
+ *   them, and the deploy completes.
+ * - A version change of Mastodon leaves the Cluster, the Pooler and the owner's and superuser's Secrets untouched
+ *   (same UID, generation and resourceVersion).
  *
  * What is simulated: the operator cannot run here (its images are out of reach, and kwok runs no container), so
  * no PostgreSQL pod, PgBouncer pod or Service exists. A stand-in (`markReady`) does the one thing the deploy waits
@@ -37,6 +38,7 @@ const postgresql = {
   cloudNativePG: {
     instances: 3,
     apiServerCidrs: API_SERVER,
+    superuserAccess: true,
     pooler: { enabled: true },
     backup: { destinationPath: "s3://backups/pgha", endpointUrl: "http://minio.storage:9000", accessKeyId: "live", secretAccessKey: "live-secret" },
   },
@@ -80,6 +82,7 @@ describe("live 13: PostgreSQL on CloudNativePG", function () {
   let cluster: { uid: string; generation: number; resourceVersion: string };
   let pooler: { uid: string; generation: number; resourceVersion: string };
   let appSecret: string;
+  let superuserSecret: string;
 
   it("fails naming the missing kind when CloudNativePG's Cluster CRD is absent, before any Mastodon process", () => {
     must("delete the Cluster CRD", "kubectl", ["delete", "crd", CLUSTER_CRD, "--wait=true"]);
@@ -125,6 +128,12 @@ describe("live 13: PostgreSQL on CloudNativePG", function () {
     const secret = kubectlJson(["get", "secret", `${CNPG.instance}-postgresql-app`, "-n", namespace]);
     assert.equal(secret.type, "kubernetes.io/basic-auth");
     assert.equal(Buffer.from(secret.data.username, "base64").toString(), "mastodon");
+    const superuser = kubectlJson(["get", "secret", `${CNPG.instance}-postgresql-superuser`, "-n", namespace]);
+    assert.equal(superuser.type, "kubernetes.io/basic-auth");
+    assert.equal(Buffer.from(superuser.data.username, "base64").toString(), "postgres");
+    assert.equal(Buffer.from(superuser.data.password, "base64").toString().length, 32);
+    assert.equal(c.spec.enableSuperuserAccess, true);
+    assert.deepEqual(c.spec.superuserSecret, { name: `${CNPG.instance}-postgresql-superuser` });
 
     // The processes go through PgBouncer, the migrations straight to the primary.
     const [pre] = migrationJobs(namespace, CNPG.instance, "pre");
@@ -139,9 +148,10 @@ describe("live 13: PostgreSQL on CloudNativePG", function () {
     cluster = { uid: c.metadata.uid, generation: c.metadata.generation, resourceVersion: c.metadata.resourceVersion };
     pooler = { uid: p.metadata.uid, generation: p.metadata.generation, resourceVersion: p.metadata.resourceVersion };
     appSecret = secret.metadata.uid;
+    superuserSecret = superuser.metadata.uid;
   });
 
-  it(`upgrades Mastodon from ${PREVIOUS_VERSION} without touching the Cluster, the Pooler or the owner's Secret`, () => {
+  it(`upgrades Mastodon from ${PREVIOUS_VERSION} without touching the Cluster, the Pooler or the Secrets`, () => {
     const stack = stackOf(CNPG.stack);
     stack.must(["config", "rm", "version"]);
     const result = up(stack);
@@ -152,6 +162,7 @@ describe("live 13: PostgreSQL on CloudNativePG", function () {
     const p = object("pooler", `${CNPG.instance}-pgbouncer`, namespace);
     assert.deepEqual({ uid: p.metadata.uid, generation: p.metadata.generation, resourceVersion: p.metadata.resourceVersion }, pooler, "the Pooler changed");
     assert.equal(kubectlJson(["get", "secret", `${CNPG.instance}-postgresql-app`, "-n", namespace]).metadata.uid, appSecret);
+    assert.equal(kubectlJson(["get", "secret", `${CNPG.instance}-postgresql-superuser`, "-n", namespace]).metadata.uid, superuserSecret);
     const [pre] = migrationJobs(namespace, CNPG.instance, "pre");
     assert.doesNotMatch(pre.spec.template.spec.containers[0].image, new RegExp(`:${PREVIOUS_VERSION}$`), "the newest pre-deployment Job runs the new image");
   });
