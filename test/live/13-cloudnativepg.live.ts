@@ -1,6 +1,7 @@
 /**
- * Journey 13, PostgreSQL on CloudNativePG: an instance whose PostgreSQL is a CloudNativePG `Cluster` with a
- * `Pooler` and continuous backups (`postgresql.cloudNativePG`), under the policy pack.
+ * Journey 13, the high-availability data tier: an instance whose PostgreSQL is a CloudNativePG `Cluster` with a
+ * `Pooler` and continuous backups (`postgresql.cloudNativePG`) and whose Redis is a Sentinel set
+ * (`redis.sentinel`), under the policy pack.
  *
  * - Without CloudNativePG's Cluster CRD, `pulumi up` fails naming the missing kind, and no Mastodon process or
  *   migration Job has been created.
@@ -8,7 +9,8 @@
  *   superuser access, naming the superuser's Secret), the Pooler and the ScheduledBackup as the component writes
  *   them, and the deploy completes.
  * - A version change of Mastodon leaves the Cluster, the Pooler and the owner's and superuser's Secrets untouched
- *   (same UID, generation and resourceVersion).
+ *   (same UID, generation and resourceVersion), and the Sentinel set's StatefulSet and claims too (journey 12
+ *   shows the set itself).
  *
  * What is simulated: the operator cannot run here (its images are out of reach, and kwok runs no container), so
  * no PostgreSQL pod, PgBouncer pod or Service exists. A stand-in (`markReady`) does the one thing the deploy waits
@@ -26,7 +28,7 @@ import * as path from "node:path";
 import { DEFAULT_VERSION } from "../../provider/versions";
 import { kubectlJson, must, run, tail } from "./harness";
 import { mastodonDeployments, migrationJobs } from "./01-first-deploy.live";
-import { PREVIOUS_VERSION, POLICY_PACK, markFailed, newInstanceStack, policyConfigFile, stackOf } from "./stacks";
+import { PREVIOUS_VERSION, POLICY_PACK, markFailed, newInstanceStack, policyConfigFile, stackOf, uids } from "./stacks";
 
 const CNPG = { stack: "cloudnativepg", instance: "pgha", domain: "pgha.live.test" };
 /** The simulated API server's address, which CloudNativePG's pods must reach (and the pack must allow). */
@@ -72,22 +74,35 @@ function markReady(namespace: string, name: string): { done: Promise<number> } {
   return { done: new Promise((resolve) => child.on("exit", (code) => resolve(code ?? -1))) };
 }
 
+/** The Sentinel set's StatefulSet (UID, generation) and its claims' UIDs, which an upgrade must not touch. */
+function redisSetState(namespace: string) {
+  const set = kubectlJson(["get", "statefulset", `${CNPG.instance}-redis-node`, "-n", namespace]);
+  const claims = uids("persistentvolumeclaims", namespace);
+  return {
+    uid: set.metadata.uid as string,
+    generation: set.metadata.generation as number,
+    replicas: set.spec.replicas as number,
+    claims: Object.fromEntries([...claims.entries()].filter(([name]) => name.startsWith(`data-${CNPG.instance}-redis-node-`))),
+  };
+}
+
 function object(kind: string, name: string, namespace: string): any {
   return kubectlJson(["get", `${kind}.postgresql.cnpg.io`, name, "-n", namespace]);
 }
 
-describe("live 13: PostgreSQL on CloudNativePG", function () {
+describe("live 13: the high-availability data tier, CloudNativePG and Redis Sentinel", function () {
   this.timeout(25 * 60 * 1000);
   const namespace = CNPG.instance;
   let cluster: { uid: string; generation: number; resourceVersion: string };
   let pooler: { uid: string; generation: number; resourceVersion: string };
   let appSecret: string;
   let superuserSecret: string;
+  let redisSet: ReturnType<typeof redisSetState>;
 
   it("fails naming the missing kind when CloudNativePG's Cluster CRD is absent, before any Mastodon process", () => {
     must("delete the Cluster CRD", "kubectl", ["delete", "crd", CLUSTER_CRD, "--wait=true"]);
     try {
-      const stack = newInstanceStack(CNPG.stack, CNPG.instance, CNPG.domain, { version: PREVIOUS_VERSION, postgresql: JSON.stringify(postgresql) });
+      const stack = newInstanceStack(CNPG.stack, CNPG.instance, CNPG.domain, { version: PREVIOUS_VERSION, postgresql: JSON.stringify(postgresql), redisSentinel: "true" });
       const failed = up(stack);
       assert.notEqual(failed.status, 0, "pulumi up succeeded without the CRD");
       assert.match(tail(failed, 200), /postgresql\.cnpg\.io\/v1\/Cluster failed because the Kubernetes API server reported that the apiVersion for this resource does not exist/);
@@ -149,6 +164,9 @@ describe("live 13: PostgreSQL on CloudNativePG", function () {
     pooler = { uid: p.metadata.uid, generation: p.metadata.generation, resourceVersion: p.metadata.resourceVersion };
     appSecret = secret.metadata.uid;
     superuserSecret = superuser.metadata.uid;
+    redisSet = redisSetState(namespace);
+    assert.equal(redisSet.replicas, 3);
+    assert.equal(Object.keys(redisSet.claims).length, 3, `the Sentinel set's claims: ${JSON.stringify(redisSet.claims)}`);
   });
 
   it(`upgrades Mastodon from ${PREVIOUS_VERSION} without touching the Cluster, the Pooler or the Secrets`, () => {
@@ -163,6 +181,7 @@ describe("live 13: PostgreSQL on CloudNativePG", function () {
     assert.deepEqual({ uid: p.metadata.uid, generation: p.metadata.generation, resourceVersion: p.metadata.resourceVersion }, pooler, "the Pooler changed");
     assert.equal(kubectlJson(["get", "secret", `${CNPG.instance}-postgresql-app`, "-n", namespace]).metadata.uid, appSecret);
     assert.equal(kubectlJson(["get", "secret", `${CNPG.instance}-postgresql-superuser`, "-n", namespace]).metadata.uid, superuserSecret);
+    assert.deepEqual(redisSetState(namespace), redisSet, "the Sentinel set's StatefulSet or claims changed");
     const [pre] = migrationJobs(namespace, CNPG.instance, "pre");
     assert.doesNotMatch(pre.spec.template.spec.containers[0].image, new RegExp(`:${PREVIOUS_VERSION}$`), "the newest pre-deployment Job runs the new image");
   });
