@@ -7,8 +7,8 @@
  * after every Deployment was rolled out.
  */
 import * as assert from "node:assert/strict";
-import { at, kubectlItems, kubectlJson, run, tail } from "./harness";
-import { markFailed, newInstanceStack, stackOf, upWithPack } from "./stacks";
+import { at, kubectlItems, kubectlJson, run } from "./harness";
+import { deployWithPack, newInstanceStack, stackOf } from "./stacks";
 
 export const FIRST = { stack: "first", instance: "social", domain: "social.live.test" };
 
@@ -47,12 +47,7 @@ describe("live 1: first deploy of one instance with the policy pack", function (
 
   before(() => {
     const stack = newInstanceStack(FIRST.stack, FIRST.instance, FIRST.domain);
-    const up = upWithPack(stack);
-    if (up.status !== 0) {
-      markFailed(FIRST.stack, "pulumi up failed");
-      throw new Error(`pulumi up --policy-pack policy of stack ${FIRST.stack} failed:\n${tail(up, 80)}`);
-    }
-    namespace = stack.outputs().namespace;
+    namespace = deployWithPack(stack, FIRST.stack);
   });
 
   it("creates every Kubernetes object of the stack", () => {

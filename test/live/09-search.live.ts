@@ -6,8 +6,8 @@
  * the search server's and the Job's included, was admitted under the namespace's `restricted` Pod Security level.
  */
 import * as assert from "node:assert/strict";
-import { at, kubectlItems, kubectlJson, run, tail } from "./harness";
-import { markFailed, newInstanceStack, upWithPack } from "./stacks";
+import { at, kubectlItems, kubectlJson, run } from "./harness";
+import { deployWithPack, newInstanceStack } from "./stacks";
 
 const SEARCH = { stack: "search", instance: "fts", domain: "fts.live.test" };
 
@@ -23,12 +23,7 @@ describe("live 9: an instance with embedded full-text search", function () {
 
   before(() => {
     const stack = newInstanceStack(SEARCH.stack, SEARCH.instance, SEARCH.domain, { search: "true" });
-    const up = upWithPack(stack);
-    if (up.status !== 0) {
-      markFailed(SEARCH.stack, "pulumi up failed");
-      throw new Error(`pulumi up --policy-pack policy of stack ${SEARCH.stack} failed:\n${tail(up, 80)}`);
-    }
-    namespace = stack.outputs().namespace;
+    namespace = deployWithPack(stack, SEARCH.stack);
   });
 
   it("runs the search server as a ready StatefulSet whose index is on a claim of its own", () => {

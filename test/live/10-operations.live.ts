@@ -12,7 +12,7 @@
 import * as assert from "node:assert/strict";
 import { at, kubectlItems, kubectlJson, must, run, tail } from "./harness";
 import { mastodonDeployments, migrationJobs } from "./01-first-deploy.live";
-import { markFailed, newInstanceStack, stackOf, upWithPack } from "./stacks";
+import { deployWithPack, newInstanceStack, stackOf } from "./stacks";
 
 const OPS = { stack: "operations", instance: "ops", domain: "ops.live.test" };
 const SCHEDULES = { backup: "15 2 * * *", "media-remove": "0 5 * * 1", "preview-cards": "30 5 * * 1" };
@@ -45,12 +45,7 @@ describe("live 10: operations (backups, maintenance, the first admin, metrics) o
       metrics: JSON.stringify({ enabled: true }),
     });
     stack.setConfig({}, { adminPassword: "a-live-Passw0rd" });
-    const up = upWithPack(stack);
-    if (up.status !== 0) {
-      markFailed(OPS.stack, "pulumi up failed");
-      throw new Error(`pulumi up --policy-pack policy of stack ${OPS.stack} failed:\n${tail(up, 80)}`);
-    }
-    namespace = stack.outputs().namespace;
+    namespace = deployWithPack(stack, OPS.stack);
   });
 
   it("creates the backup and maintenance CronJobs with the schedules given, never two runs at once, and the restore template suspended", () => {

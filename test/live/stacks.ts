@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { caCertificate, CA_ISSUER, instanceSecrets } from "./hooks";
-import { PROGRAMS, ROOT, Stack, kubectlItems } from "./harness";
+import { PROGRAMS, ROOT, Stack, kubectlItems, tail } from "./harness";
 
 export const POLICY_PACK = path.join(ROOT, "policy");
 export const INSTANCE = path.join(PROGRAMS, "instance");
@@ -60,6 +60,19 @@ export function policyConfigFile(dir: string, extraCidrs: string[] = []): string
 /** `pulumi up` with the policy pack and its config, as README documents. */
 export function upWithPack(stack: Stack, extra: string[] = []) {
   return stack.pulumi(["up", "--yes", "--skip-preview", "--policy-pack", POLICY_PACK, "--policy-pack-config", policyConfigFile(stack.dir), ...extra]);
+}
+
+/**
+ * `upWithPack` that must succeed: on failure the stack is marked failed (the journeys after it skip it) and the
+ * error ends with the CLI's output. Returns the stack's `namespace` output.
+ */
+export function deployWithPack(stack: Stack, name: string): string {
+  const up = upWithPack(stack);
+  if (up.status !== 0) {
+    markFailed(name, "pulumi up failed");
+    throw new Error(`pulumi up --policy-pack policy of stack ${name} failed:\n${tail(up, 80)}`);
+  }
+  return stack.outputs().namespace;
 }
 
 /** The UIDs of a namespace's objects of a kind, by name. */

@@ -413,6 +413,38 @@ class Lab {
   }
 }
 
+/** PostgreSQL's server binaries and, as root, a postgres user to run them as; otherwise the suite skips, saying why. */
+function postgresqlOrSkip(ctx: Mocha.Context): string {
+  const bin = postgresqlBin();
+  if (!bin) ctx.skip("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin: install Debian's postgresql package (apt-get install -y postgresql)");
+  if (process.getuid?.() === 0 && childProcess.spawnSync(RUNUSER, ["-u", "postgres", "--", "true"]).status !== 0) {
+    ctx.skip("running as root without a postgres user to run PostgreSQL as (runuser -u postgres failed)");
+  }
+  return bin!;
+}
+
+/** A lab with two servers: the original, holding Mastodon-like content (SEED), and a fresh one to restore into. */
+async function seededLab(ctx: Mocha.Context, bin: string): Promise<{ lab: Lab; original: Server; fresh: Server }> {
+  const lab = new Lab(bin);
+  let original: Server | undefined;
+  let fresh: Server | undefined;
+  try {
+    original = await lab.start("original");
+    fresh = await lab.start("fresh");
+  } catch (e) {
+    lab.stop();
+    ctx.skip(`PostgreSQL could not be started here: ${(e as Error).message.split("\n")[0]}`);
+  }
+  try {
+    lab.psql(original!, "CREATE DATABASE mastodon_production", "postgres");
+    lab.psql(original!, SEED);
+  } catch (e) {
+    lab.stop();
+    throw e;
+  }
+  return { lab, original: original!, fresh: fresh! };
+}
+
 describe("the backup and restore scripts, against real PostgreSQL servers on loopback", function () {
   this.timeout(300_000);
   let lab: Lab;
@@ -421,21 +453,8 @@ describe("the backup and restore scripts, against real PostgreSQL servers on loo
   let backups: string;
 
   before(async function () {
-    const bin = postgresqlBin();
-    if (!bin) this.skip("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin: install Debian's postgresql package (apt-get install -y postgresql)");
-    if (process.getuid?.() === 0 && childProcess.spawnSync(RUNUSER, ["-u", "postgres", "--", "true"]).status !== 0) {
-      this.skip("running as root without a postgres user to run PostgreSQL as (runuser -u postgres failed)");
-    }
-    lab = new Lab(bin!);
-    try {
-      original = await lab.start("original");
-      fresh = await lab.start("fresh");
-    } catch (e) {
-      lab.stop();
-      this.skip(`PostgreSQL could not be started here: ${(e as Error).message.split("\n")[0]}`);
-    }
-    lab.psql(original, "CREATE DATABASE mastodon_production", "postgres");
-    lab.psql(original, SEED);
+    const bin = postgresqlOrSkip(this);
+    ({ lab, original, fresh } = await seededLab(this, bin));
     backups = path.join(lab.dir, "backups");
     fs.mkdirSync(backups, { mode: 0o777 });
     fs.chmodSync(backups, 0o777);
@@ -582,24 +601,11 @@ describe("the S3 upload, download and restore scripts, against an S3-compatible 
   const PREFIX = "social/social/";
 
   before(async function () {
-    const bin = postgresqlBin();
-    if (!bin) this.skip("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin: install Debian's postgresql package (apt-get install -y postgresql)");
-    if (process.getuid?.() === 0 && childProcess.spawnSync(RUNUSER, ["-u", "postgres", "--", "true"]).status !== 0) {
-      this.skip("running as root without a postgres user to run PostgreSQL as (runuser -u postgres failed)");
-    }
+    const bin = postgresqlOrSkip(this);
     const tools = s3Tools();
     if (!tools.bin) this.skip(tools.why!);
     s3bin = tools.bin!;
-    lab = new Lab(bin!);
-    try {
-      original = await lab.start("original");
-      fresh = await lab.start("fresh");
-    } catch (e) {
-      lab.stop();
-      this.skip(`PostgreSQL could not be started here: ${(e as Error).message.split("\n")[0]}`);
-    }
-    lab.psql(original, "CREATE DATABASE mastodon_production", "postgres");
-    lab.psql(original, SEED);
+    ({ lab, original, fresh } = await seededLab(this, bin));
     for (const d of ["volume", "handoff"]) fs.mkdirSync(path.join(lab.dir, d), { mode: 0o777 });
     volume = path.join(lab.dir, "volume");
     handoff = path.join(lab.dir, "handoff");
